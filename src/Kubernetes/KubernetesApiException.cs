@@ -1,0 +1,58 @@
+using System.Net;
+using BareLb.Kubernetes.Models;
+
+namespace BareLb.Kubernetes;
+
+/// <summary>
+/// An error answer from the API server, carrying its Status body. Callers catch the subclass for the
+/// reason they handle (a 409 on update is <see cref="ConflictException"/>, on create <see cref="AlreadyExistsException"/>).
+/// </summary>
+public class KubernetesApiException : Exception
+{
+    public KubernetesApiException(HttpStatusCode code, Status status)
+        : base(FormatMessage(code, status))
+    {
+        Code = code;
+        Status = status;
+    }
+
+    public HttpStatusCode Code { get; }
+    public Status Status { get; }
+    public string? Reason => Status.Reason;
+    public IReadOnlyList<StatusCause> Causes => Status.Details?.Causes ?? [];
+
+    /// <summary>Picks the subclass from the Status reason first, then from the HTTP code.</summary>
+    public static KubernetesApiException From(HttpStatusCode code, Status status) => (status.Reason, (int)code) switch
+    {
+        ("AlreadyExists", _) => new AlreadyExistsException(code, status),
+        ("Conflict", _) or (_, 409) => new ConflictException(code, status),
+        ("NotFound", _) or (_, 404) => new NotFoundException(code, status),
+        ("Gone", _) or ("Expired", _) or (_, 410) => new GoneException(code, status),
+        ("Forbidden", _) or (_, 403) => new ForbiddenException(code, status),
+        ("Unauthorized", _) or (_, 401) => new UnauthorizedException(code, status),
+        ("Invalid", _) or (_, 422) => new InvalidException(code, status),
+        ("TooManyRequests", _) or (_, 429) => new TooManyRequestsException(code, status),
+        _ => new KubernetesApiException(code, status),
+    };
+
+    private static string FormatMessage(HttpStatusCode code, Status status)
+    {
+        var text = $"{(int)code} {status.Reason ?? code.ToString()}: {status.Message}";
+        var causes = status.Details?.Causes;
+        if (causes is { Count: > 0 })
+        {
+            text += " (" + string.Join("; ", causes.Select(c => $"{c.Field}: {c.Message}")) + ")";
+        }
+        return text;
+    }
+}
+
+public sealed class ConflictException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
+public sealed class AlreadyExistsException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
+public sealed class NotFoundException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
+/// <summary>410: the resourceVersion or continue token is older than the server keeps; relist.</summary>
+public sealed class GoneException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
+public sealed class ForbiddenException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
+public sealed class UnauthorizedException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
+public sealed class InvalidException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
+public sealed class TooManyRequestsException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);

@@ -1,0 +1,23 @@
+using BareLb.Benchmarks;
+using BenchmarkDotNet.Running;
+
+// dotnet run -c Release --project bench/BareLb.Benchmarks -- services [count]   end-to-end: N Services to addresses
+// dotnet run -c Release --project bench/BareLb.Benchmarks -- allocator          IPv6 /48 vs IPv4 /24 vs IPv6 /120
+return args.FirstOrDefault() switch
+{
+    "services" => await ServiceChurnBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 10_000),
+    "allocator" => Run(),
+    _ => Usage(),
+};
+
+static int Run()
+{
+    BenchmarkRunner.Run<AllocatorBenchmarks>();
+    return 0;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: BareLb.Benchmarks services [count] | allocator");
+    return 2;
+}

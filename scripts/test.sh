@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every BareLb test. On a fresh machine, as root:  bash scripts/test.sh
+# It installs what the tests need, builds the solution, runs all test projects and ends with one line
+# "N passed, N failed, N skipped". Exit status is non-zero if anything failed or no test ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+# shellcheck source=scripts/prerequisites.sh
+. scripts/prerequisites.sh
+ensure_prerequisites
+
+results="$root/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+dotnet build BareLb.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+
+status=0
+dotnet test BareLb.sln -c Release --no-build --nologo \
+  --logger "trx" --logger "console;verbosity=normal" \
+  --results-directory "$results" -- RunConfiguration.TreatNoTestsAsError=true || status=$?
+
+# One closing line over all assemblies, summed from the TRX counters.
+passed=0; failed=0; skipped=0; total=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  total=$((total + $(get total)))
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$total" -eq 0 ]; then
+  echo "no test ran" >&2
+  exit 1
+fi
+if [ "$failed" -ne 0 ] && [ "$status" -eq 0 ]; then
+  status=1
+fi
+exit "$status"

@@ -1,0 +1,132 @@
+using BareLb.Kubernetes;
+using BareLb.Kubernetes.Config;
+using BareLb.Kubernetes.Events;
+using BareLb.Kubernetes.Http;
+using BareLb.Kubernetes.LeaderElection;
+using BareLb.Kubernetes.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace BareLb.Controller;
+
+public sealed record ControllerCommandLine(
+    string? Kubeconfig, string Namespace, string? LoadBalancerClass, bool LeaderElect, string? Identity, double Qps, int Burst);
+
+/// <summary>Composes the controller: configuration, client, event recorder, leader election, the loop.</summary>
+public static class ControllerHost
+{
+    public static async Task<int> RunAsync(ControllerCommandLine args, CancellationToken ct)
+    {
+        KubernetesClientConfiguration configuration;
+        try
+        {
+            configuration = args.Kubeconfig is not null || Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST") is null
+                ? KubernetesClientConfiguration.Load(args.Kubeconfig)
+                : KubernetesClientConfiguration.InCluster();
+        }
+        catch (KubernetesConfigurationException e)
+        {
+            await Console.Error.WriteLineAsync($"barelb-controller: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(args);
+        builder.Services.AddSingleton<IKubernetesClient>(sp => new KubernetesClient(configuration,
+            args.Qps > 0 ? new TokenBucketRateLimiter(args.Qps, args.Burst) : null,
+            logger: sp.GetRequiredService<ILogger<KubernetesClient>>()));
+        builder.Services.AddSingleton(sp => new EventRecorder(sp.GetRequiredService<IKubernetesClient>(),
+            new EventRecorderOptions { Component = "barelb-controller", Host = IdentityOf(args) },
+            sp.GetRequiredService<ILogger<EventRecorder>>()));
+        builder.Services.AddHostedService<ControllerService>();
+        using var host = builder.Build();
+        await host.RunAsync(ct).ConfigureAwait(false);
+        return Environment.ExitCode;
+    }
+
+    public static string IdentityOf(ControllerCommandLine args) =>
+        args.Identity ?? Environment.GetEnvironmentVariable("POD_NAME") ?? Environment.MachineName;
+}
+
+/// <summary>
+/// Runs the event recorder and, while this replica leads (or always, without leader election), the controller
+/// loop. Losing leadership stops the process: a fresh start rebuilds state from the API instead of trusting a
+/// cache that another leader may have changed underneath.
+/// </summary>
+public sealed partial class ControllerService(
+    IKubernetesClient client,
+    EventRecorder events,
+    ControllerCommandLine args,
+    ILoggerFactory loggerFactory,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time) : BackgroundService
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<ControllerService>();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var recorder = events.RunAsync(stoppingToken);
+        var options = new ControllerOptions { Namespace = args.Namespace, LoadBalancerClass = args.LoadBalancerClass };
+        try
+        {
+            if (!args.LeaderElect)
+            {
+                await new LoadBalancerController(client, options, events, loggerFactory, time).RunAsync(stoppingToken).ConfigureAwait(false);
+                return;
+            }
+            var identity = ControllerHost.IdentityOf(args);
+            var elector = new LeaderElector(
+                new LeaseLock(client, args.Namespace, "barelb-controller", identity),
+                new LeaderElectionOptions(),
+                new LeaderElectionCallbacks
+                {
+                    OnStartedLeading = async leading =>
+                    {
+                        LogLeading(identity);
+                        await new LoadBalancerController(client, options, events, loggerFactory, time).RunAsync(leading).ConfigureAwait(false);
+                    },
+                    OnStoppedLeading = () =>
+                    {
+                        if (!stoppingToken.IsCancellationRequested)
+                        {
+                            LogLostLeadership(identity);
+                            Environment.ExitCode = 1;
+                            lifetime.StopApplication();
+                        }
+                    },
+                    OnNewLeader = leader => LogNewLeader(leader),
+                },
+                loggerFactory.CreateLogger<LeaderElector>(), time);
+            await elector.RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            try
+            {
+                await recorder.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "{Identity} is now the leader")]
+    private partial void LogLeading(string identity);
+
+    [LoggerMessage(2, LogLevel.Error, "{Identity} lost leadership; exiting so that a fresh start rebuilds state")]
+    private partial void LogLostLeadership(string identity);
+
+    [LoggerMessage(3, LogLevel.Information, "Current leader: {Leader}")]
+    private partial void LogNewLeader(string leader);
+}

@@ -1,0 +1,541 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BareLb.Allocator;
+using BareLb.Api;
+using BareLb.Api.Models;
+using BareLb.Api.Serialization;
+using BareLb.Controller.Pools;
+using BareLb.Controller.Reconciliation;
+using BareLb.Controller.Services;
+using BareLb.Kubernetes;
+using BareLb.Kubernetes.Events;
+using BareLb.Kubernetes.Informers;
+using BareLb.Kubernetes.Models;
+using Microsoft.Extensions.Logging;
+
+namespace BareLb.Controller;
+
+/// <summary>
+/// The controller's main loop: informers feed a queue, one consumer reconciles Services and pools against the
+/// allocator and writes the results back. Everything that decides lives in <see cref="ServiceReconciler"/> and
+/// <see cref="PoolReconciler"/>; this class does the I/O around them.
+/// </summary>
+public sealed partial class LoadBalancerController
+{
+    private readonly IKubernetesClient _client;
+    private readonly ControllerOptions _options;
+    private readonly EventRecorder _events;
+    private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _time;
+    private readonly ReconcileQueue<WorkItem> _queue = new();
+    private readonly ServiceReconciler _services;
+    private readonly PoolReconciler _pools;
+    private readonly HashSet<string> _dirtyPools = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ResourceInformer<Service>? _serviceInformer;
+    private ResourceInformer<Namespace>? _namespaceInformer;
+    private ResourceInformer<IPAddressPool>? _poolInformer;
+
+    public LoadBalancerController(IKubernetesClient client, ControllerOptions options, EventRecorder events,
+        ILoggerFactory loggerFactory, TimeProvider? time = null)
+    {
+        _client = client;
+        _options = options;
+        _events = events;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<LoadBalancerController>();
+        _time = time ?? TimeProvider.System;
+        Allocator = new PoolAllocator();
+        _services = new ServiceReconciler(Allocator, options.LoadBalancerClass);
+        _pools = new PoolReconciler(Allocator);
+    }
+
+    /// <summary>Read it only from tests, after <see cref="Ready"/>: the allocator belongs to the loop's thread.</summary>
+    public PoolAllocator Allocator { get; }
+
+    /// <summary>Completes once caches have synced and every existing assignment has been restored.</summary>
+    public Task Ready => _ready.Task;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var informerLogger = _loggerFactory.CreateLogger<ResourceInformer<Service>>();
+        _serviceInformer = new ResourceInformer<Service>(_client, CoreResources.Services, null, informerLogger, _time);
+        _namespaceInformer = new ResourceInformer<Namespace>(_client, CoreResources.Namespaces, null, informerLogger, _time);
+        _poolInformer = new ResourceInformer<IPAddressPool>(_client, BareLbResources.IPAddressPools,
+            new ResourceInformerOptions { Namespace = _options.Namespace }, informerLogger, _time);
+
+        _serviceInformer.AddEventHandler(new ResourceEventHandler<Service>(
+            s => EnqueueService(s), (_, s) => EnqueueService(s), s => EnqueueService(s)));
+        _namespaceInformer.AddEventHandler(new ResourceEventHandler<Namespace>(
+            onUpdate: (old, now) =>
+            {
+                if (!LabelsEqual(old.Metadata.Labels, now.Metadata.Labels))
+                {
+                    _queue.Add(WorkItem.ForNamespace(now.Metadata.Name ?? ""));
+                }
+            }));
+        _poolInformer.AddEventHandler(new ResourceEventHandler<IPAddressPool>(
+            _ => _queue.Add(WorkItem.Pools), (_, _) => _queue.Add(WorkItem.Pools), _ => _queue.Add(WorkItem.Pools)));
+
+        IResourceInformer[] informers = [_serviceInformer, _namespaceInformer, _poolInformer];
+        var running = new[]
+        {
+            _serviceInformer.RunAsync(stop.Token),
+            _namespaceInformer.RunAsync(stop.Token),
+            _poolInformer.RunAsync(stop.Token),
+        };
+        try
+        {
+            var synced = InformerSync.WaitAllAsync(informers, stop.Token);
+            // An informer that dies before syncing must stop us rather than leave us waiting forever.
+            await Task.WhenAny(synced, Task.WhenAny(running)).ConfigureAwait(false);
+            ThrowIfAnyFaulted(running);
+            await synced.ConfigureAwait(false);
+            LogSynced();
+
+            await RestoreAsync(stop.Token).ConfigureAwait(false);
+            _ready.TrySetResult();
+
+            var loop = ProcessQueueAsync(stop.Token);
+            var first = await Task.WhenAny(running.Append(loop)).ConfigureAwait(false);
+            await first.ConfigureAwait(false);
+        }
+        finally
+        {
+            _ready.TrySetCanceled(ct);
+            await stop.CancelAsync().ConfigureAwait(false);
+            foreach (var task in running)
+            {
+                try
+                {
+                    await task.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Claims every address that Services already show, oldest Service first, before anything new is allocated:
+    /// a restart or a change of leader never moves a running Service.
+    /// </summary>
+    private async Task RestoreAsync(CancellationToken ct)
+    {
+        _pools.Sync(_poolInformer!.List());
+        var services = _serviceInformer!.List()
+            .OrderBy(s => s.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue)
+            .ThenBy(s => s.Metadata.Namespace, StringComparer.Ordinal)
+            .ThenBy(s => s.Metadata.Name, StringComparer.Ordinal);
+        var restored = 0;
+        foreach (var service in services)
+        {
+            var result = _services.Restore(service, NamespaceLabels(service.Metadata.Namespace));
+            if (result is null)
+            {
+                continue;
+            }
+            if (result.Succeeded)
+            {
+                restored++;
+            }
+            else
+            {
+                // Two Services claim one address: the older keeps it, this one is given a new one when reconciled.
+                LogRestoreFailed(Key(service), result.Message);
+                _events.Record(service, CoreResources.Services, EventType.Warning, "AllocationFailed",
+                    $"address in status could not be kept after restart: {result.Message}");
+            }
+        }
+        LogRestored(restored);
+        await SyncPoolsAsync(ct).ConfigureAwait(false);
+        foreach (var service in _serviceInformer.List())
+        {
+            EnqueueService(service);
+        }
+    }
+
+    private async Task ProcessQueueAsync(CancellationToken ct)
+    {
+        var lastFlush = _time.GetTimestamp();
+        while (!ct.IsCancellationRequested)
+        {
+            if (_dirtyPools.Count > 0 && (_queue.Count == 0 || _time.GetElapsedTime(lastFlush) >= _options.PoolStatusInterval))
+            {
+                await FlushPoolStatusAsync(ct).ConfigureAwait(false);
+                lastFlush = _time.GetTimestamp();
+            }
+            var item = await _queue.TakeAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await ProcessAsync(item, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception e) when (e is KubernetesApiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException)
+            {
+                LogRetry(item.ToString(), e.Message);
+                RetryLater(item, ct);
+            }
+        }
+    }
+
+    private void RetryLater(WorkItem item, CancellationToken ct) =>
+        _ = Task.Delay(_options.RetryDelay, _time, ct).ContinueWith(t =>
+        {
+            if (!t.IsCanceled)
+            {
+                _queue.Add(item);
+            }
+        }, TaskScheduler.Default);
+
+    private Task ProcessAsync(WorkItem item, CancellationToken ct)
+    {
+        switch (item.Kind)
+        {
+            case WorkKind.Service:
+                var key = new ServiceKey(item.Namespace, item.Name);
+                _serviceInformer!.TryGet(item.Namespace, item.Name, out var service);
+                var decision = _services.Reconcile(key, service, NamespaceLabels(item.Namespace));
+                return ApplyAsync(key, service, decision, ct);
+            case WorkKind.Namespace:
+                foreach (var s in _serviceInformer!.List().Where(s => s.Metadata.Namespace == item.Name))
+                {
+                    EnqueueService(s);
+                }
+                return Task.CompletedTask;
+            default:
+                return SyncPoolsAsync(ct);
+        }
+    }
+
+    private async Task SyncPoolsAsync(CancellationToken ct)
+    {
+        var pools = _poolInformer!.List();
+        var result = _pools.Sync(pools);
+        foreach (var (pool, errors) in result.NewlyInvalid)
+        {
+            LogInvalidPool(pool.Metadata.Name, string.Join("; ", errors));
+            _events.Record(pool, BareLbResources.IPAddressPools, EventType.Warning, "InvalidConfiguration",
+                string.Join("; ", errors));
+        }
+        foreach (var overlap in result.NewOverlaps)
+        {
+            var message = $"pools {overlap.PoolA} and {overlap.PoolB} overlap on {overlap.Shared}; an address in both is given to one Service only";
+            foreach (var name in new[] { overlap.PoolA, overlap.PoolB })
+            {
+                if (pools.FirstOrDefault(p => p.Metadata.Name == name) is { } pool)
+                {
+                    _events.Record(pool, BareLbResources.IPAddressPools, EventType.Warning, "PoolsOverlap", message);
+                }
+            }
+        }
+        foreach (var pool in result.NeedFinalizer)
+        {
+            await SetFinalizerAsync(pool, add: true, ct).ConfigureAwait(false);
+        }
+
+        await RelocateOrphansAsync(ct).ConfigureAwait(false);
+
+        foreach (var pool in pools)
+        {
+            _dirtyPools.Add(pool.Metadata.Name ?? "");
+            if (_pools.CanRelease(pool))
+            {
+                await SetFinalizerAsync(pool, add: false, ct).ConfigureAwait(false);
+            }
+        }
+        // Services that found no address before may fit now; those that have one keep it (Allocate is idempotent).
+        foreach (var service in _serviceInformer!.List())
+        {
+            if (_services.IsOurs(service) && Allocator.GetAssignment(Key(service)) is null)
+            {
+                EnqueueService(service);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Services whose address left every usable pool (the pool was deleted or shrunk) move to another compatible
+    /// pool; where none can take them they keep their address and the pool reports them as Draining.
+    /// </summary>
+    private async Task RelocateOrphansAsync(CancellationToken ct)
+    {
+        var stuck = new List<(string Pool, ServiceKey Service)>();
+        foreach (var orphan in Allocator.Orphans())
+        {
+            var key = orphan.Service;
+            if (!_serviceInformer!.TryGet(key.Namespace, key.Name, out var service))
+            {
+                Allocator.Release(key);
+                continue;
+            }
+            var fromPool = orphan.Pool ?? AnnotatedPool(service);
+            var decision = _services.Relocate(key, service, NamespaceLabels(key.Namespace));
+            if (decision.Outcome == ServiceOutcome.Assigned)
+            {
+                _events.Record(service, CoreResources.Services, EventType.Normal, "IPReassigned",
+                    $"pool {fromPool ?? "(none)"} no longer offers {Join(decision.Previous?.Addresses)}: moved to {Join(decision.Addresses)} from pool {decision.Assignment?.Pool}");
+                await ApplyAsync(key, service, decision with { Outcome = ServiceOutcome.Unchanged }, ct).ConfigureAwait(false);
+            }
+            else if (fromPool is not null)
+            {
+                stuck.Add((fromPool, key));
+            }
+        }
+        _pools.SetStuck(stuck);
+    }
+
+    private async Task ApplyAsync(ServiceKey key, Service? service, ServiceDecision decision, CancellationToken ct)
+    {
+        MarkDirty(decision.Previous?.Pool);
+        MarkDirty(decision.Assignment?.Pool);
+        if (service is null || decision.Outcome == ServiceOutcome.NotOurs)
+        {
+            return;
+        }
+        foreach (var warning in decision.Warnings)
+        {
+            _events.Record(service, CoreResources.Services, EventType.Warning, "DeprecatedConfiguration", warning);
+        }
+
+        var addresses = OrderByFamily(decision.Addresses, service.Spec.IpFamilies);
+        switch (decision.Outcome)
+        {
+            case ServiceOutcome.Assigned:
+                LogAssigned(key.ToString(), Join(addresses), decision.Assignment?.Pool);
+                _events.Record(service, CoreResources.Services, EventType.Normal, "IPAllocated",
+                    $"Assigned IP {Join(addresses)} from pool {decision.Assignment?.Pool ?? "(none)"}");
+                break;
+            case ServiceOutcome.Released:
+                LogReleased(key.ToString(), decision.Message);
+                _events.Record(service, CoreResources.Services, EventType.Normal, "ClearAssignment",
+                    $"Released IP {Join(decision.Previous?.Addresses)}: {decision.Message}");
+                break;
+            case ServiceOutcome.Failed:
+            case ServiceOutcome.Invalid:
+                var kept = decision.Assignment is null ? "" : $" (keeping {Join(addresses)})";
+                LogFailed(key.ToString(), decision.Failure.ToString(), decision.Message);
+                _events.Record(service, CoreResources.Services, EventType.Warning, "AllocationFailed",
+                    $"{Describe(decision.Failure)}: {decision.Message}{kept}");
+                break;
+        }
+
+        await WriteIngressAsync(service, addresses, ct).ConfigureAwait(false);
+        await WritePoolAnnotationAsync(service, decision.Assignment?.Pool, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// PUT on /status carrying the resourceVersion we read, so a concurrent writer is never overwritten; on 409 we
+    /// read the Service again and retry.
+    /// </summary>
+    private async Task WriteIngressAsync(Service cached, IReadOnlyList<IPAddress> addresses, CancellationToken ct)
+    {
+        var wanted = addresses.Select(a => a.ToString()).ToList();
+        var service = cached;
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = (service.Status?.LoadBalancer?.Ingress ?? []).Select(i => i.Ip).ToList();
+            if (current.SequenceEqual(wanted))
+            {
+                return;
+            }
+            var copy = Clone(service, CoreResources.Services);
+            copy.Status ??= new ServiceStatus();
+            copy.Status.LoadBalancer ??= new LoadBalancerStatus();
+            copy.Status.LoadBalancer.Ingress = wanted.Count == 0 ? null : wanted.Select(ip => new LoadBalancerIngress { Ip = ip }).ToList();
+            try
+            {
+                await _client.UpdateStatusAsync(CoreResources.Services, copy, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (ConflictException) when (attempt < 5)
+            {
+                service = await _client.GetAsync(CoreResources.Services, cached.Metadata.Namespace, cached.Metadata.Name!, ct).ConfigureAwait(false);
+                if (service.Metadata.Uid != cached.Metadata.Uid)
+                {
+                    return;
+                }
+            }
+            catch (NotFoundException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task WritePoolAnnotationAsync(Service service, string? pool, CancellationToken ct)
+    {
+        string? current = null;
+        service.Metadata.Annotations?.TryGetValue(Annotations.IPAllocatedFromPool, out current);
+        if (current == pool)
+        {
+            return;
+        }
+        var patch = new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["annotations"] = new JsonObject { [Annotations.IPAllocatedFromPool] = pool is null ? null : JsonValue.Create(pool) },
+            },
+        };
+        try
+        {
+            await _client.PatchAsync(CoreResources.Services, service.Metadata.Namespace, service.Metadata.Name!, patch, status: false, ct).ConfigureAwait(false);
+        }
+        catch (NotFoundException)
+        {
+        }
+    }
+
+    /// <summary>Adds or removes the pool-protection finalizer, guarded by the resourceVersion we read.</summary>
+    private async Task SetFinalizerAsync(IPAddressPool pool, bool add, CancellationToken ct)
+    {
+        var finalizers = (pool.Metadata.Finalizers ?? []).Where(f => f != Finalizers.PoolProtection).ToList();
+        if (add)
+        {
+            finalizers.Add(Finalizers.PoolProtection);
+        }
+        var patch = new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["resourceVersion"] = pool.Metadata.ResourceVersion,
+                ["finalizers"] = new JsonArray(finalizers.Select(f => (JsonNode)JsonValue.Create(f)).ToArray()),
+            },
+        };
+        try
+        {
+            await _client.PatchAsync(BareLbResources.IPAddressPools, pool.Metadata.Namespace, pool.Metadata.Name!, patch, status: false, ct).ConfigureAwait(false);
+            if (!add)
+            {
+                LogPoolReleased(pool.Metadata.Name);
+            }
+        }
+        catch (ConflictException)
+        {
+            // The pool changed since we read it; its watch event brings us back here with the new version.
+        }
+        catch (NotFoundException)
+        {
+        }
+    }
+
+    private async Task FlushPoolStatusAsync(CancellationToken ct)
+    {
+        var names = _dirtyPools.ToList();
+        _dirtyPools.Clear();
+        var now = _time.GetUtcNow();
+        foreach (var name in names)
+        {
+            if (!_poolInformer!.TryGet(_options.Namespace, name, out var pool))
+            {
+                continue;
+            }
+            var status = _pools.DesiredStatus(pool, now);
+            if (PoolReconciler.StatusEquals(pool.Status, status))
+            {
+                continue;
+            }
+            var patch = new JsonObject { ["status"] = JsonSerializer.SerializeToNode(status, BareLbJsonContext.Default.IPAddressPoolStatus) };
+            try
+            {
+                await _client.PatchAsync(BareLbResources.IPAddressPools, _options.Namespace, name, patch, status: true, ct).ConfigureAwait(false);
+            }
+            catch (NotFoundException)
+            {
+            }
+        }
+    }
+
+    private void EnqueueService(Service service) =>
+        _queue.Add(WorkItem.ForService(service.Metadata.Namespace ?? "default", service.Metadata.Name ?? ""));
+
+    private void MarkDirty(string? pool)
+    {
+        if (pool is not null)
+        {
+            _dirtyPools.Add(pool);
+        }
+    }
+
+    private IReadOnlyDictionary<string, string>? NamespaceLabels(string? ns) =>
+        ns is not null && _namespaceInformer!.TryGet(null, ns, out var namespaceObject) ? namespaceObject.Metadata.Labels : null;
+
+    private static string? AnnotatedPool(Service service) =>
+        service.Metadata.Annotations is { } a && a.TryGetValue(Annotations.IPAllocatedFromPool, out var pool) ? pool : null;
+
+    private static ServiceKey Key(Service service) => new(service.Metadata.Namespace ?? "default", service.Metadata.Name ?? "");
+
+    private static IReadOnlyList<IPAddress> OrderByFamily(IReadOnlyList<IPAddress> addresses, List<string>? families)
+    {
+        if (addresses.Count < 2 || families is not { Count: > 0 })
+        {
+            return addresses;
+        }
+        var primary = families[0] == "IPv6" ? IpFamily.IPv6 : IpFamily.IPv4;
+        return addresses.OrderBy(a => IpAddressMath.FamilyOf(a) == primary ? 0 : 1).ToList();
+    }
+
+    private static T Clone<T>(T obj, ResourceType<T> type) where T : class, IKubernetesObject =>
+        JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(obj, type.TypeInfo), type.TypeInfo)!;
+
+    private static bool LabelsEqual(Dictionary<string, string>? a, Dictionary<string, string>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value));
+
+    private static string Join(IEnumerable<IPAddress>? addresses) => string.Join(", ", addresses ?? []);
+
+    private static string Describe(AllocationFailure failure) => failure switch
+    {
+        AllocationFailure.PoolExhausted => "pool exhausted",
+        AllocationFailure.NoCompatiblePool => "no compatible pool",
+        AllocationFailure.AddressInUse => "address in use",
+        AllocationFailure.InvalidRequest => "invalid request",
+        _ => failure.ToString(),
+    };
+
+    private static void ThrowIfAnyFaulted(Task[] tasks)
+    {
+        foreach (var task in tasks)
+        {
+            if (task.IsFaulted)
+            {
+                task.GetAwaiter().GetResult();
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Caches synced")]
+    private partial void LogSynced();
+
+    [LoggerMessage(2, LogLevel.Information, "Restored {Count} existing assignments from Service status")]
+    private partial void LogRestored(int count);
+
+    [LoggerMessage(3, LogLevel.Warning, "Service {Service}: address in status could not be restored: {Reason}")]
+    private partial void LogRestoreFailed(ServiceKey service, string? reason);
+
+    [LoggerMessage(4, LogLevel.Information, "Service {Service}: assigned {Addresses} from pool {Pool}")]
+    private partial void LogAssigned(string service, string addresses, string? pool);
+
+    [LoggerMessage(5, LogLevel.Information, "Service {Service}: released its address: {Reason}")]
+    private partial void LogReleased(string service, string? reason);
+
+    [LoggerMessage(6, LogLevel.Warning, "Service {Service}: allocation failed ({Failure}): {Reason}")]
+    private partial void LogFailed(string service, string failure, string? reason);
+
+    [LoggerMessage(7, LogLevel.Warning, "IPAddressPool {Pool} is invalid: {Errors}")]
+    private partial void LogInvalidPool(string? pool, string errors);
+
+    [LoggerMessage(8, LogLevel.Warning, "Retrying {Item}: {Reason}")]
+    private partial void LogRetry(string item, string reason);
+
+    [LoggerMessage(9, LogLevel.Information, "IPAddressPool {Pool} drained: finalizer removed")]
+    private partial void LogPoolReleased(string? pool);
+}

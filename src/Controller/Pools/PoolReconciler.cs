@@ -1,0 +1,181 @@
+using BareLb.Allocator;
+using BareLb.Api;
+using BareLb.Api.Config;
+using BareLb.Api.Models;
+using BareLb.Kubernetes.Models;
+
+namespace BareLb.Controller.Pools;
+
+/// <summary>What changed in the pool set that deserves an event.</summary>
+public sealed record PoolSyncResult(
+    IReadOnlyList<(IPAddressPool Pool, IReadOnlyList<ValidationError> Errors)> NewlyInvalid,
+    IReadOnlyList<PoolOverlap> NewOverlaps,
+    IReadOnlyList<IPAddressPool> NeedFinalizer);
+
+/// <summary>
+/// Loads IPAddressPools into the allocator and computes their status, without I/O. A pool whose current spec is
+/// invalid keeps its last valid definition: a typo in an edit must not move the Services already using the pool.
+/// </summary>
+public sealed class PoolReconciler(PoolAllocator allocator)
+{
+    private readonly Dictionary<string, PoolDefinition> _lastValid = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<ValidationError>> _errors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _reportedErrors = new(StringComparer.Ordinal);
+    private HashSet<PoolOverlap> _overlaps = [];
+    private Dictionary<string, SortedSet<string>> _stuck = new(StringComparer.Ordinal);
+
+    public IReadOnlyCollection<PoolOverlap> Overlaps => _overlaps;
+
+    public PoolSyncResult Sync(IReadOnlyList<IPAddressPool> pools)
+    {
+        var newlyInvalid = new List<(IPAddressPool, IReadOnlyList<ValidationError>)>();
+        var definitions = new List<PoolDefinition>();
+        var draining = new HashSet<string>(StringComparer.Ordinal);
+        var present = new HashSet<string>(StringComparer.Ordinal);
+
+        foreach (var pool in pools.OrderBy(p => p.Metadata.Name, StringComparer.Ordinal))
+        {
+            var name = pool.Metadata.Name ?? "";
+            present.Add(name);
+            var result = PoolValidator.Validate(pool);
+            if (result.IsValid)
+            {
+                _lastValid[name] = result.Value;
+                _errors.Remove(name);
+                _reportedErrors.Remove(name);
+            }
+            else
+            {
+                _errors[name] = result.Errors;
+                var text = string.Join("; ", result.Errors);
+                if (!_reportedErrors.TryGetValue(name, out var reported) || reported != text)
+                {
+                    _reportedErrors[name] = text;
+                    newlyInvalid.Add((pool, result.Errors));
+                }
+            }
+            if (_lastValid.TryGetValue(name, out var definition))
+            {
+                definitions.Add(definition);
+            }
+            if (pool.Metadata.DeletionTimestamp is not null)
+            {
+                draining.Add(name);
+            }
+        }
+        foreach (var gone in _lastValid.Keys.Where(k => !present.Contains(k)).ToList())
+        {
+            _lastValid.Remove(gone);
+            _errors.Remove(gone);
+            _reportedErrors.Remove(gone);
+        }
+
+        var overlaps = allocator.SetPools(definitions).ToHashSet();
+        allocator.SetDraining(draining);
+        var newOverlaps = overlaps.Where(o => !_overlaps.Contains(o)).ToList();
+        _overlaps = overlaps;
+
+        var needFinalizer = pools.Where(p => p.Metadata.DeletionTimestamp is null && !HasFinalizer(p)).ToList();
+        return new PoolSyncResult(newlyInvalid, newOverlaps, needFinalizer);
+    }
+
+    /// <summary>
+    /// Records which Services could not be moved out of each pool (deleted or shrunk) and so keep an address the
+    /// pool no longer offers; the pool's Draining condition names them.
+    /// </summary>
+    public void SetStuck(IEnumerable<(string Pool, ServiceKey Service)> stuck)
+    {
+        _stuck = stuck.GroupBy(s => s.Pool, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => new SortedSet<string>(g.Select(s => s.Service.ToString()), StringComparer.Ordinal), StringComparer.Ordinal);
+    }
+
+    /// <summary>A deleted pool may go once no Service holds or is stuck on its addresses.</summary>
+    public bool CanRelease(IPAddressPool pool)
+    {
+        var name = pool.Metadata.Name ?? "";
+        return pool.Metadata.DeletionTimestamp is not null && HasFinalizer(pool) &&
+            allocator.HoldersOf(name).Count == 0 && !_stuck.ContainsKey(name);
+    }
+
+    public static bool HasFinalizer(IPAddressPool pool) => pool.Metadata.Finalizers?.Contains(Finalizers.PoolProtection) == true;
+
+    public IPAddressPoolStatus DesiredStatus(IPAddressPool pool, DateTimeOffset now)
+    {
+        var name = pool.Metadata.Name ?? "";
+        var status = new IPAddressPoolStatus();
+        status.SetUsage(allocator.GetUsage(name));
+
+        var generation = pool.Metadata.Generation;
+        var conditions = new List<Condition>();
+        if (_errors.TryGetValue(name, out var errors))
+        {
+            var kept = _lastValid.ContainsKey(name) ? " (the last valid addresses stay in use)" : "";
+            conditions.Add(Make(PoolConditions.Valid, false, ConfigConditions.ReasonInvalidSpec, string.Join("; ", errors) + kept));
+        }
+        else
+        {
+            conditions.Add(Make(PoolConditions.Valid, true, ConfigConditions.ReasonValid, "the pool is valid and in use"));
+        }
+
+        var overlapping = _overlaps.Where(o => o.PoolA == name || o.PoolB == name)
+            .Select(o => $"{(o.PoolA == name ? o.PoolB : o.PoolA)} ({o.Shared})").Order(StringComparer.Ordinal).ToList();
+        conditions.Add(overlapping.Count > 0
+            ? Make(PoolConditions.Conflicting, true, PoolConditions.ReasonAddressesOverlap,
+                "addresses overlap with pool " + string.Join(", ", overlapping) + "; each address is still given to one Service only")
+            : Make(PoolConditions.Conflicting, false, PoolConditions.ReasonNoOverlap, "no overlap with other pools"));
+
+        var deleting = pool.Metadata.DeletionTimestamp is not null;
+        var holders = deleting ? allocator.HoldersOf(name).Select(a => a.Service.ToString()) : [];
+        var stuck = _stuck.TryGetValue(name, out var s) ? s : [];
+        var waiting = holders.Concat(stuck).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (deleting || waiting.Count > 0)
+        {
+            var why = deleting ? "the pool is being deleted" : "addresses were removed from the pool";
+            var message = waiting.Count == 0
+                ? $"{why}; no Service holds its addresses"
+                : $"{why}; no other compatible pool can take these Services, which keep their addresses: {string.Join(", ", waiting)}";
+            conditions.Add(Make(PoolConditions.Draining, true, deleting ? PoolConditions.ReasonPoolDeleted : "AddressesRemoved", message));
+        }
+        else
+        {
+            conditions.Add(Make(PoolConditions.Draining, false, PoolConditions.ReasonNotDeleted, "the pool is not being drained"));
+        }
+
+        // A condition's lastTransitionTime changes only when its status does.
+        foreach (var condition in conditions)
+        {
+            var old = pool.Status?.Conditions?.FirstOrDefault(c => c.Type == condition.Type);
+            condition.LastTransitionTime = old is not null && old.Status == condition.Status && old.LastTransitionTime is { } t ? t : now;
+        }
+        status.Conditions = conditions;
+        return status;
+
+        Condition Make(string type, bool value, string reason, string message) => new()
+        {
+            Type = type,
+            Status = value ? "True" : "False",
+            Reason = reason,
+            Message = message,
+            ObservedGeneration = generation,
+        };
+    }
+
+    public static bool StatusEquals(IPAddressPoolStatus? a, IPAddressPoolStatus b)
+    {
+        if (a is null)
+        {
+            return false;
+        }
+        if (a.AssignedIPv4 != b.AssignedIPv4 || a.AssignedIPv6 != b.AssignedIPv6 ||
+            a.AvailableIPv4 != b.AvailableIPv4 || a.AvailableIPv6 != b.AvailableIPv6)
+        {
+            return false;
+        }
+        var ca = a.Conditions ?? [];
+        var cb = b.Conditions ?? [];
+        return ca.Count == cb.Count && ca.Zip(cb).All(p =>
+            p.First.Type == p.Second.Type && p.First.Status == p.Second.Status && p.First.Reason == p.Second.Reason &&
+            p.First.Message == p.Second.Message && p.First.ObservedGeneration == p.Second.ObservedGeneration &&
+            p.First.LastTransitionTime == p.Second.LastTransitionTime);
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using BareLb.Kubernetes;
+using BareLb.Kubernetes.Config;
+using BareLb.Kubernetes.Http;
+using BareLb.Speaker;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Path to a kubeconfig. Default: KUBECONFIG, then ~/.kube/config, then in-cluster configuration." };
+var ns = new Option<string>("--namespace") { Description = "Namespace of the BareLb configuration objects.", DefaultValueFactory = _ => "barelb-system" };
+var node = new Option<string?>("--node-name") { Description = "This node's name. Default: NODE_NAME, then the host name." };
+var lbClass = new Option<string?>("--lb-class") { Description = "Serve only Services with this spec.loadBalancerClass." };
+var root = new RootCommand("barelb-speaker: announces the LoadBalancer addresses this node owns") { kubeconfig, ns, node, lbClass };
+root.SetAction(async (parse, ct) =>
+{
+    KubernetesClientConfiguration configuration;
+    try
+    {
+        var path = parse.GetValue(kubeconfig);
+        configuration = path is not null || Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST") is null
+            ? KubernetesClientConfiguration.Load(path)
+            : KubernetesClientConfiguration.InCluster();
+    }
+    catch (KubernetesConfigurationException e)
+    {
+        await Console.Error.WriteLineAsync($"barelb-speaker: {e.Message}");
+        return 2;
+    }
+    var options = new SpeakerOptions(
+        parse.GetValue(node) ?? Environment.GetEnvironmentVariable("NODE_NAME") ?? Environment.MachineName,
+        parse.GetValue(ns)!,
+        parse.GetValue(lbClass));
+
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "HH:mm:ss.fff ";
+    });
+    builder.Services.AddSingleton(TimeProvider.System);
+    builder.Services.AddSingleton(options);
+    builder.Services.AddSingleton<IKubernetesClient>(sp => new KubernetesClient(configuration, logger: sp.GetRequiredService<ILogger<KubernetesClient>>()));
+    builder.Services.AddHostedService<SpeakerService>();
+    using var host = builder.Build();
+    await host.RunAsync(ct);
+    return 0;
+});
+return await root.Parse(args).InvokeAsync();

@@ -21,9 +21,8 @@ public static class ControllerHost
         KubernetesClientConfiguration configuration;
         try
         {
-            configuration = args.Kubeconfig is not null || Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST") is null
-                ? KubernetesClientConfiguration.Load(args.Kubeconfig)
-                : KubernetesClientConfiguration.InCluster();
+            // --kubeconfig, then KUBECONFIG, then in-cluster, then ~/.kube/config.
+            configuration = KubernetesClientConfiguration.Load(args.Kubeconfig);
         }
         catch (KubernetesConfigurationException e)
         {
@@ -109,6 +108,13 @@ public sealed partial class ControllerService(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (Exception e)
+        {
+            // The host stops on a failed background service; a non-zero exit lets the kubelet restart us.
+            LogFailed(e);
+            Environment.ExitCode = 1;
+            throw;
+        }
         finally
         {
             try
@@ -126,6 +132,9 @@ public sealed partial class ControllerService(
 
     [LoggerMessage(2, LogLevel.Error, "{Identity} lost leadership; exiting so that a fresh start rebuilds state")]
     private partial void LogLostLeadership(string identity);
+
+    [LoggerMessage(4, LogLevel.Critical, "The controller failed")]
+    private partial void LogFailed(Exception e);
 
     [LoggerMessage(3, LogLevel.Information, "Current leader: {Leader}")]
     private partial void LogNewLeader(string leader);

@@ -71,6 +71,7 @@ public sealed partial class LoadBalancerController
         _serviceInformer.AddEventHandler(new ResourceEventHandler<Service>(
             s => EnqueueService(s), (_, s) => EnqueueService(s), s => EnqueueService(s)));
         _namespaceInformer.AddEventHandler(new ResourceEventHandler<Namespace>(
+            onAdd: added => _queue.Add(WorkItem.ForNamespace(added.Metadata.Name ?? "")),
             onUpdate: (old, now) =>
             {
                 if (!LabelsEqual(old.Metadata.Labels, now.Metadata.Labels))
@@ -203,6 +204,12 @@ public sealed partial class LoadBalancerController
             case WorkKind.Service:
                 var key = new ServiceKey(item.Namespace, item.Name);
                 _serviceInformer!.TryGet(item.Namespace, item.Name, out var service);
+                if (service is not null && !_namespaceInformer!.TryGet(null, item.Namespace, out _))
+                {
+                    // The namespace exists (the API server checked) but its watch event has not reached us yet;
+                    // deciding now would match pools against no labels. Its arrival requeues the namespace's Services.
+                    return Task.CompletedTask;
+                }
                 var decision = _services.Reconcile(key, service, NamespaceLabels(item.Namespace));
                 return ApplyAsync(key, service, decision, ct);
             case WorkKind.Namespace:
@@ -253,12 +260,9 @@ public sealed partial class LoadBalancerController
             }
         }
         // Services that found no address before may fit now; those that have one keep it (Allocate is idempotent).
-        foreach (var service in _serviceInformer!.List())
+        foreach (var waiting in _services.Waiting)
         {
-            if (_services.IsOurs(service) && Allocator.GetAssignment(Key(service)) is null)
-            {
-                EnqueueService(service);
-            }
+            _queue.Add(WorkItem.ForService(waiting.Namespace, waiting.Name));
         }
     }
 
@@ -297,6 +301,18 @@ public sealed partial class LoadBalancerController
     {
         MarkDirty(decision.Previous?.Pool);
         MarkDirty(decision.Assignment?.Pool);
+        if (decision.FreedAddresses)
+        {
+            foreach (var waiting in _services.Waiting)
+            {
+                _queue.Add(WorkItem.ForService(waiting.Namespace, waiting.Name));
+            }
+            // A Service stuck outside every pool may fit into one now; the pool pass moves it.
+            if (Allocator.Orphans().Count > 0)
+            {
+                _queue.Add(WorkItem.Pools);
+            }
+        }
         if (service is null || decision.Outcome == ServiceOutcome.NotOurs)
         {
             return;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using BareLb.Controller;
 
-var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Path to a kubeconfig. Default: KUBECONFIG, then ~/.kube/config, then in-cluster configuration." };
+var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Path to a kubeconfig. Default: KUBECONFIG, then in-cluster configuration, then ~/.kube/config." };
 var ns = new Option<string>("--namespace") { Description = "Namespace of the IPAddressPools and the leader-election Lease.", DefaultValueFactory = _ => "barelb-system" };
 var lbClass = new Option<string?>("--lb-class") { Description = "Serve only Services with this spec.loadBalancerClass. Default: only Services without one." };
 var leaderElect = new Option<bool>("--leader-elect") { Description = "Run only while holding the Lease (for several replicas).", DefaultValueFactory = _ => true };

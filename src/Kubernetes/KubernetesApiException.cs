@@ -38,10 +38,15 @@ public class KubernetesApiException : Exception
     private static string FormatMessage(HttpStatusCode code, Status status)
     {
         var text = $"{(int)code} {status.Reason ?? code.ToString()}: {status.Message}";
-        var causes = status.Details?.Causes;
-        if (causes is { Count: > 0 })
+        // The API server usually spells the causes out in the message already ("Service \"x\" is invalid:
+        // spec.ports: Required value"); only add the ones it left out.
+        var missing = (status.Details?.Causes ?? [])
+            .Select(c => c.Field is { Length: > 0 } ? $"{c.Field}: {c.Message}" : c.Message ?? "")
+            .Where(c => c.Length > 0 && status.Message?.Contains(c, StringComparison.Ordinal) != true)
+            .ToArray();
+        if (missing.Length > 0)
         {
-            text += " (" + string.Join("; ", causes.Select(c => $"{c.Field}: {c.Message}")) + ")";
+            text += " (" + string.Join("; ", missing) + ")";
         }
         return text;
     }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Path to a kubeconfig. Default: KUBECONFIG, then ~/.kube/config, then in-cluster configuration." };
+var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Path to a kubeconfig. Default: KUBECONFIG, then in-cluster configuration, then ~/.kube/config." };
 var ns = new Option<string>("--namespace") { Description = "Namespace of the BareLb configuration objects.", DefaultValueFactory = _ => "barelb-system" };
 var node = new Option<string?>("--node-name") { Description = "This node's name. Default: NODE_NAME, then the host name." };
 var lbClass = new Option<string?>("--lb-class") { Description = "Serve only Services with this spec.loadBalancerClass." };
@@ -17,10 +17,7 @@ root.SetAction(async (parse, ct) =>
     KubernetesClientConfiguration configuration;
     try
     {
-        var path = parse.GetValue(kubeconfig);
-        configuration = path is not null || Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST") is null
-            ? KubernetesClientConfiguration.Load(path)
-            : KubernetesClientConfiguration.InCluster();
+        configuration = KubernetesClientConfiguration.Load(parse.GetValue(kubeconfig));
     }
     catch (KubernetesConfigurationException e)
     {

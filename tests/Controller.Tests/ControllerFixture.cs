@@ -117,6 +117,24 @@ public sealed class ControllerFixture : IAsyncDisposable
 
     public Task<Service> GetServiceAsync(string name, string ns = AppNamespace) => Client.GetAsync(CoreResources.Services, ns, name, default);
 
+    /// <summary>Read-modify-write of a pool, retried on 409 as any client must: the controller writes its status too.</summary>
+    public async Task UpdatePoolAsync(string name, Action<IPAddressPool> change)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var pool = await GetPoolAsync(name);
+            change(pool);
+            try
+            {
+                await Client.UpdateAsync(BareLbResources.IPAddressPools, pool, default);
+                return;
+            }
+            catch (ConflictException) when (attempt < 10)
+            {
+            }
+        }
+    }
+
     public Task<IPAddressPool> GetPoolAsync(string name) => Client.GetAsync(BareLbResources.IPAddressPools, SystemNamespace, name, default);
 
     public static IReadOnlyList<string> Ingress(Service service) =>

@@ -265,9 +265,7 @@ public sealed class LoadBalancerControllerTests
         await f.CreateServiceAsync(LoadBalancer("web", new() { [Annotations.AddressPool] = "main" }));
         Assert.Equal(["198.51.100.0"], Ingress(await f.WaitForIngressAsync("web")));
 
-        var pool = await f.GetPoolAsync("main");
-        pool.Spec.Addresses = ["198.51.100.2/31"];
-        await f.Client.UpdateAsync(BareLbResources.IPAddressPools, pool, default);
+        await f.UpdatePoolAsync("main", pool => pool.Spec.Addresses = ["198.51.100.2/31"]);
 
         await EventuallyAsync(async () => Ingress(await f.GetServiceAsync("web")).SequenceEqual(["198.51.100.2"]) ? "" : null, "service moved inside the shrunk pool");
     }
@@ -280,10 +278,8 @@ public sealed class LoadBalancerControllerTests
         await f.CreateServiceAsync(LoadBalancer("web"));
         var before = Ingress(await f.WaitForIngressAsync("web"));
 
-        var pool = await f.GetPoolAsync("main");
         // Reversed range: passes the schema's pattern, fails the controller's own validation.
-        pool.Spec.Addresses = ["198.51.100.20-198.51.100.10"];
-        await f.Client.UpdateAsync(BareLbResources.IPAddressPools, pool, default);
+        await f.UpdatePoolAsync("main", pool => pool.Spec.Addresses = ["198.51.100.20-198.51.100.10"]);
 
         var invalid = await f.WaitForPoolConditionAsync("main", PoolConditions.Valid, "False", contains: "spec.addresses[0]");
         Assert.Contains("last valid addresses stay in use", invalid.Status!.Conditions!.First(c => c.Type == PoolConditions.Valid).Message);

@@ -33,6 +33,10 @@ public sealed record ServiceDecision(
     IReadOnlyList<string> Warnings)
 {
     public IReadOnlyList<IPAddress> Addresses => Assignment?.Addresses ?? [];
+
+    /// <summary>True when an address the Service held is no longer held by it: others waiting may now fit.</summary>
+    public bool FreedAddresses =>
+        Previous is not null && (Assignment is null || Previous.Addresses.Any(a => !Assignment.Addresses.Contains(a)));
 }
 
 /// <summary>
@@ -41,13 +45,37 @@ public sealed record ServiceDecision(
 /// </summary>
 public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalancerClass)
 {
+    private readonly HashSet<ServiceKey> _waiting = [];
+
     public PoolAllocator Allocator => allocator;
+
+    /// <summary>
+    /// Services of ours that hold no address because their request could not be met; they are worth another try
+    /// whenever an address is freed or the pools change.
+    /// </summary>
+    public IReadOnlyCollection<ServiceKey> Waiting => _waiting;
 
     public bool IsOurs(Service service) =>
         service.Spec.Type == "LoadBalancer" &&
         string.Equals(service.Spec.LoadBalancerClass, loadBalancerClass, StringComparison.Ordinal);
 
-    public ServiceDecision Reconcile(ServiceKey key, Service? service, IReadOnlyDictionary<string, string>? namespaceLabels)
+    public ServiceDecision Reconcile(ServiceKey key, Service? service, IReadOnlyDictionary<string, string>? namespaceLabels) =>
+        Track(key, Decide(key, service, namespaceLabels));
+
+    private ServiceDecision Track(ServiceKey key, ServiceDecision decision)
+    {
+        if (decision.Assignment is null && decision.Outcome is ServiceOutcome.Failed or ServiceOutcome.Invalid)
+        {
+            _waiting.Add(key);
+        }
+        else
+        {
+            _waiting.Remove(key);
+        }
+        return decision;
+    }
+
+    private ServiceDecision Decide(ServiceKey key, Service? service, IReadOnlyDictionary<string, string>? namespaceLabels)
     {
         var previous = allocator.GetAssignment(key);
         if (service is null || service.Metadata.DeletionTimestamp is not null || !IsOurs(service))
@@ -118,7 +146,7 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
         var result = allocator.Allocate(parsed.Request);
         if (result.Succeeded)
         {
-            return new ServiceDecision(ServiceOutcome.Assigned, result.Assignment, previous, AllocationFailure.None, null, parsed.Warnings);
+            return Track(key, new ServiceDecision(ServiceOutcome.Assigned, result.Assignment, previous, AllocationFailure.None, null, parsed.Warnings));
         }
         // Nothing else can have taken the address in between: the allocator is only used from this one thread.
         var restored = allocator.Restore(parsed.Request, previous.Addresses);

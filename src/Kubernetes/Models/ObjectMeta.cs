@@ -56,9 +56,10 @@ public interface IKubernetesObject
 
 public abstract class KubernetesObject : JsonModel, IKubernetesObject
 {
-    [JsonPropertyName("apiVersion")] public string? ApiVersion { get; set; }
-    [JsonPropertyName("kind")] public string? Kind { get; set; }
-    [JsonPropertyName("metadata")] public ObjectMeta Metadata { get; set; } = new();
+    // Written before the derived type's fields (System.Text.Json puts derived properties first otherwise), as kubectl shows them.
+    [JsonPropertyName("apiVersion"), JsonPropertyOrder(-3)] public string? ApiVersion { get; set; }
+    [JsonPropertyName("kind"), JsonPropertyOrder(-2)] public string? Kind { get; set; }
+    [JsonPropertyName("metadata"), JsonPropertyOrder(-1)] public ObjectMeta Metadata { get; set; } = new();
 }
 
 public sealed class KubernetesList<T> : JsonModel where T : IKubernetesObject

@@ -1,0 +1,7 @@
+namespace BareLb.Allocator;
+
+public enum IpFamily
+{
+    IPv4,
+    IPv6,
+}

@@ -1,0 +1,110 @@
+using System.Text.Json.Nodes;
+using BareLb.ApiServer.Api;
+using BareLb.ApiServer.Operations;
+using BareLb.ApiServer.Services;
+
+namespace BareLb.ApiServer.Resources;
+
+// The built-in kinds this emulator serves, with the per-kind flags of their real registry strategies.
+internal static class BuiltInKinds
+{
+    public static List<ResourceKind> Create(CrdStrategy crdStrategy) =>
+    [
+        new()
+        {
+            Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false,
+            HasStatus = true, ResetStatusOnCreate = true, NameRule = NameRule.Dns1123Label, ShortNames = ["ns"],
+            ReturnDeletedObject = true, Strategy = new NamespaceStrategy(),
+            SelectableFields = Fields(("status.phase", o => Path(o, "status", "phase"))),
+        },
+        new()
+        {
+            Group = "", Version = "v1", Plural = "services", Singular = "service", Kind = "Service", Namespaced = true,
+            HasStatus = true, ResetStatusOnCreate = true, AllowCreateOnUpdate = true, NameRule = NameRule.Dns1035Label, ShortNames = ["svc"],
+            Categories = ["all"], ReturnDeletedObject = true, Strategy = new ServiceStrategy(),
+        },
+        new()
+        {
+            Group = "", Version = "v1", Plural = "nodes", Singular = "node", Kind = "Node", Namespaced = false,
+            HasStatus = true, ShortNames = ["no"], Strategy = DefaultStrategy.Instance,
+            SelectableFields = Fields(("spec.unschedulable", o => Path(o, "spec", "unschedulable") is { Length: > 0 } v ? v : "false")),
+        },
+        new()
+        {
+            Group = "", Version = "v1", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true,
+            HasStatus = true, ResetStatusOnCreate = true, ShortNames = ["po"], Categories = ["all"], ReturnDeletedObject = true,
+            Strategy = new PodStrategy(),
+            SelectableFields = Fields(
+                ("spec.nodeName", o => Path(o, "spec", "nodeName")),
+                ("spec.restartPolicy", o => Path(o, "spec", "restartPolicy")),
+                ("spec.schedulerName", o => Path(o, "spec", "schedulerName")),
+                ("spec.serviceAccountName", o => Path(o, "spec", "serviceAccountName")),
+                ("spec.hostNetwork", o => Path(o, "spec", "hostNetwork") is { Length: > 0 } v ? v : "false"),
+                ("status.phase", o => Path(o, "status", "phase")),
+                ("status.podIP", o => Path(o, "status", "podIP")),
+                ("status.nominatedNodeName", o => Path(o, "status", "nominatedNodeName"))),
+        },
+        new()
+        {
+            Group = "", Version = "v1", Plural = "secrets", Singular = "secret", Kind = "Secret", Namespaced = true,
+            Strategy = DefaultStrategy.Instance, SelectableFields = Fields(("type", o => Path(o, "type"))),
+        },
+        new()
+        {
+            Group = "", Version = "v1", Plural = "configmaps", Singular = "configmap", Kind = "ConfigMap", Namespaced = true,
+            ShortNames = ["cm"], Strategy = DefaultStrategy.Instance,
+        },
+        new()
+        {
+            Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
+            AllowCreateOnUpdate = true, ShortNames = ["ev"], Strategy = DefaultStrategy.Instance,
+            SelectableFields = Fields(
+                ("involvedObject.kind", o => Path(o, "involvedObject", "kind")),
+                ("involvedObject.namespace", o => Path(o, "involvedObject", "namespace")),
+                ("involvedObject.name", o => Path(o, "involvedObject", "name")),
+                ("involvedObject.uid", o => Path(o, "involvedObject", "uid")),
+                ("involvedObject.apiVersion", o => Path(o, "involvedObject", "apiVersion")),
+                ("involvedObject.resourceVersion", o => Path(o, "involvedObject", "resourceVersion")),
+                ("involvedObject.fieldPath", o => Path(o, "involvedObject", "fieldPath")),
+                ("reason", o => Path(o, "reason")),
+                ("reportingComponent", o => Path(o, "reportingComponent")),
+                ("source", o => Path(o, "source", "component")),
+                ("type", o => Path(o, "type"))),
+        },
+        new()
+        {
+            Group = "discovery.k8s.io", Version = "v1", Plural = "endpointslices", Singular = "endpointslice", Kind = "EndpointSlice",
+            Namespaced = true, TracksGeneration = true, Strategy = DefaultStrategy.Instance,
+        },
+        new()
+        {
+            Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true,
+            AllowCreateOnUpdate = true, Strategy = DefaultStrategy.Instance,
+        },
+        new()
+        {
+            Group = "apiextensions.k8s.io", Version = "v1", Plural = "customresourcedefinitions", Singular = "customresourcedefinition",
+            Kind = "CustomResourceDefinition", Namespaced = false, HasStatus = true, ResetStatusOnCreate = true, TracksGeneration = true,
+            AllowUnconditionalUpdate = false, ShortNames = ["crd", "crds"], Categories = ["api-extensions"], Strategy = crdStrategy,
+        },
+    ];
+
+    private static Dictionary<string, Func<JsonObject, string>> Fields(params (string Name, Func<JsonObject, string> Read)[] fields) =>
+        fields.ToDictionary(f => f.Name, f => f.Read);
+
+    private static string Path(JsonObject obj, params string[] path)
+    {
+        JsonNode? node = obj;
+        foreach (var p in path)
+        {
+            node = (node as JsonObject)?[p];
+        }
+
+        return node switch
+        {
+            null => "",
+            JsonValue v when JsonTree.AsString(v) is { } s => s,
+            _ => JsonTree.ToJsonString(node),
+        };
+    }
+}

@@ -1,0 +1,262 @@
+using System.Text.RegularExpressions;
+using BareLb.Kubernetes.Events;
+using BareLb.Kubernetes.Models;
+using BareLb.Kubernetes.Tests.Fakes;
+using BareLb.TestSupport;
+
+namespace BareLb.Kubernetes.Tests.Events;
+
+public sealed class EventRecorderTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private readonly FakeTimeProvider _time = new();
+    private readonly FakeKubernetesClient _client;
+    private readonly RecordingLogger _logger = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _running = [];
+
+    public EventRecorderTests()
+    {
+        _client = new FakeKubernetesClient(_time);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        _stop.Cancel();
+        _client.OnRequest = null;
+        await Task.WhenAll(_running).WaitAsync(Patience);
+        _stop.Dispose();
+    }
+
+    [Fact]
+    public async Task RecordAsync_SameEventRepeatedWithinWindow_OneEventWithCountAndLastTimestamp()
+    {
+        var recorder = StartRecorder();
+        var svc = await CreateServiceAsync("tenant", "web");
+        var first = _time.GetUtcNow();
+
+        Assert.True(await recorder.RecordAsync(svc, CoreResources.Services, EventType.Warning, "AllocationFailed", "no free address in pool blue", default).WaitAsync(Patience));
+        _time.Advance(TimeSpan.FromMinutes(4));
+        Assert.True(await recorder.RecordAsync(svc, CoreResources.Services, EventType.Warning, "AllocationFailed", "no free address in pool blue", default).WaitAsync(Patience));
+        _time.Advance(TimeSpan.FromMinutes(9));
+        Assert.True(await recorder.RecordAsync(svc, CoreResources.Services, EventType.Warning, "AllocationFailed", "no free address in pool blue", default).WaitAsync(Patience));
+
+        var evt = Assert.Single(await ListEventsAsync("tenant"));
+        Assert.Equal(3, evt.Count);
+        Assert.Equal(first, evt.FirstTimestamp);
+        Assert.Equal(_time.GetUtcNow(), evt.LastTimestamp);
+        Assert.Equal("Warning", evt.Type);
+        Assert.Equal("AllocationFailed", evt.Reason);
+        Assert.Equal("no free address in pool blue", evt.Message);
+        Assert.Matches(EventName("web"), evt.Metadata.Name!);
+        Assert.Equal("v1", evt.InvolvedObject.ApiVersion);
+        Assert.Equal("Service", evt.InvolvedObject.Kind);
+        Assert.Equal("tenant", evt.InvolvedObject.Namespace);
+        Assert.Equal("web", evt.InvolvedObject.Name);
+        Assert.Equal(svc.Metadata.Uid, evt.InvolvedObject.Uid);
+        Assert.Equal(svc.Metadata.ResourceVersion, evt.InvolvedObject.ResourceVersion);
+        Assert.Equal("barelb-controller", evt.Source?.Component);
+        Assert.Equal("node-1", evt.Source?.Host);
+        Assert.Equal("barelb-controller", evt.ReportingComponent);
+        Assert.Equal("node-1", evt.ReportingInstance);
+        Assert.Single(_client.Requests, r => r.Verb == "create" && r.Resource == "events");
+        Assert.Equal(2, _client.Requests.Count(r => r.Verb == "patch" && r.Resource == "events"));
+    }
+
+    [Fact]
+    public async Task RecordAsync_AnyKeyFieldDiffers_SeparateEvents()
+    {
+        var recorder = StartRecorder();
+        var web = await CreateServiceAsync("tenant", "web");
+        var api = await CreateServiceAsync("tenant", "api");
+        var variants = new (Service Svc, EventType Type, string Reason, string Message)[]
+        {
+            (web, EventType.Normal, "IPAllocated", "assigned 192.0.2.10"),
+            (web, EventType.Normal, "IPAllocated", "assigned 192.0.2.11"),
+            (web, EventType.Warning, "IPAllocated", "assigned 192.0.2.10"),
+            (web, EventType.Normal, "IPReleased", "assigned 192.0.2.10"),
+            (api, EventType.Normal, "IPAllocated", "assigned 192.0.2.10"),
+        };
+
+        foreach (var v in variants)
+        {
+            Assert.True(await recorder.RecordAsync(v.Svc, CoreResources.Services, v.Type, v.Reason, v.Message, default).WaitAsync(Patience));
+        }
+
+        var events = await ListEventsAsync("tenant");
+        Assert.Equal(5, events.Count);
+        Assert.All(events, e => Assert.Equal(1, e.Count));
+        Assert.Equal(5, events.Select(e => e.Metadata.Name).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task RecordAsync_RepeatAfterWindow_CreatesNewEvent()
+    {
+        var recorder = StartRecorder();
+        var svc = await CreateServiceAsync("tenant", "web");
+
+        await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "IPAllocated", "assigned 192.0.2.10", default).WaitAsync(Patience);
+        _time.Advance(TimeSpan.FromMinutes(10));
+        await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "IPAllocated", "assigned 192.0.2.10", default).WaitAsync(Patience);
+
+        var events = await ListEventsAsync("tenant");
+        Assert.Equal(2, events.Count);
+        Assert.All(events, e => Assert.Equal(1, e.Count));
+    }
+
+    [Fact]
+    public async Task RecordAsync_ClusterScopedNode_EventGoesToDefaultNamespace()
+    {
+        var recorder = StartRecorder();
+        var node = await _client.CreateAsync(CoreResources.Nodes, new Node { Metadata = new ObjectMeta { Name = "worker-3" } }, default);
+
+        Assert.True(await recorder.RecordAsync(node, CoreResources.Nodes, EventType.Normal, "SpeakerReady", "announcing 3 addresses", default).WaitAsync(Patience));
+        Assert.True(await recorder.RecordAsync(node, CoreResources.Nodes, EventType.Normal, "SpeakerReady", "announcing 3 addresses", default).WaitAsync(Patience));
+
+        var evt = Assert.Single(await ListEventsAsync("default"));
+        Assert.Equal(2, evt.Count);
+        Assert.Null(evt.InvolvedObject.Namespace);
+        Assert.Equal("Node", evt.InvolvedObject.Kind);
+        Assert.Equal(node.Metadata.Uid, evt.InvolvedObject.Uid);
+        Assert.Matches(EventName("worker-3"), evt.Metadata.Name!);
+    }
+
+    [Fact]
+    public async Task RecordAsync_ApiFails_ReturnsFalseLogsAndNextSucceeds()
+    {
+        var recorder = StartRecorder();
+        var svc = await CreateServiceAsync("tenant", "web");
+        _client.OnRequest = (r, ct) => r.Resource == "events"
+            ? ValueTask.FromException(new HttpRequestException("connection refused"))
+            : default;
+
+        Assert.False(await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "IPAllocated", "assigned", default).WaitAsync(Patience));
+        Assert.False(await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "IPAllocated", "assigned", default).WaitAsync(Patience));
+        _client.OnRequest = null;
+        Assert.True(await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "IPAllocated", "assigned", default).WaitAsync(Patience));
+
+        Assert.Equal(2, _logger.WithEventId(2301).Count());
+        var evt = Assert.Single(await ListEventsAsync("tenant"));
+        Assert.Equal(1, evt.Count);
+    }
+
+    [Fact]
+    public async Task RecordAsync_EventExpiredOnServer_CreatesAFreshOne()
+    {
+        var recorder = StartRecorder();
+        var svc = await CreateServiceAsync("tenant", "web");
+        await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "IPAllocated", "assigned", default).WaitAsync(Patience);
+        var old = Assert.Single(await ListEventsAsync("tenant"));
+        await _client.DeleteAsync(CoreResources.Events, "tenant", old.Metadata.Name!, null, default);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "IPAllocated", "assigned", default).WaitAsync(Patience));
+
+        var fresh = Assert.Single(await ListEventsAsync("tenant"));
+        Assert.NotEqual(old.Metadata.Name, fresh.Metadata.Name);
+        Assert.Equal(1, fresh.Count);
+    }
+
+    [Fact]
+    public async Task Record_QueueFlooded_DropsOldestWithoutBlockingAndLogs()
+    {
+        var recorder = new EventRecorder(_client, Options(queueCapacity: 2), _logger, _time);
+        var svc = await CreateServiceAsync("tenant", "web");
+
+        // Nothing is processing the queue yet: callers must still return at once.
+        var results = Enumerable.Range(1, 4)
+            .Select(i => recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "Step", $"message {i}", default))
+            .ToList();
+        Assert.False(await results[0].WaitAsync(Patience));
+        Assert.False(await results[1].WaitAsync(Patience));
+        Assert.False(results[2].IsCompleted);
+        Assert.Single(_logger.WithEventId(2300));
+
+        _running.Add(recorder.RunAsync(_stop.Token));
+        Assert.True(await results[2].WaitAsync(Patience));
+        Assert.True(await results[3].WaitAsync(Patience));
+        Assert.Equal(["message 3", "message 4"], (await ListEventsAsync("tenant")).Select(e => e.Message).Order());
+    }
+
+    [Fact]
+    public async Task RunAsync_Stopped_PendingAndLaterRecordsCompleteFalse()
+    {
+        var recorder = new EventRecorder(_client, Options(), _logger, _time);
+        var svc = await CreateServiceAsync("tenant", "web");
+        var pending = recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "Step", "before stop", default);
+        using var stop = new CancellationTokenSource();
+        stop.Cancel();
+
+        await recorder.RunAsync(stop.Token).WaitAsync(Patience);
+
+        Assert.False(await pending.WaitAsync(Patience));
+        Assert.False(await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "Step", "after stop", default).WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task RecordAsync_TwoEventsAtTheSameInstant_GetDistinctNames()
+    {
+        var recorder = StartRecorder();
+        var svc = await CreateServiceAsync("tenant", "web");
+        var a = recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "A", "a", default);
+        var b = recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "B", "b", default);
+        Assert.True(await a.WaitAsync(Patience));
+        Assert.True(await b.WaitAsync(Patience));
+        var names = (await ListEventsAsync("tenant")).Select(e => e.Metadata.Name!).ToList();
+        Assert.Equal(2, names.Distinct().Count());
+        Assert.All(names, n => Assert.Matches(EventName("web"), n));
+    }
+
+    [Fact]
+    public async Task Record_InvalidArguments_ThrowNamingTheProblem()
+    {
+        var recorder = new EventRecorder(_client, Options(), _logger, _time);
+        var svc = await CreateServiceAsync("tenant", "web");
+        Assert.Throws<ArgumentException>("reason", () => recorder.Record(svc, CoreResources.Services, EventType.Normal, " ", "m"));
+        Assert.Throws<ArgumentOutOfRangeException>("eventType", () => recorder.Record(svc, CoreResources.Services, (EventType)7, "R", "m"));
+        var unnamed = new Service { Metadata = new ObjectMeta { Namespace = "tenant" } };
+        var ex = Assert.Throws<ArgumentException>("obj", () => recorder.Record(unnamed, CoreResources.Services, EventType.Normal, "R", "m"));
+        Assert.Contains("metadata.name", ex.Message, StringComparison.Ordinal);
+        var noNamespace = new Service { Metadata = new ObjectMeta { Name = "web" } };
+        ex = Assert.Throws<ArgumentException>("obj", () => recorder.Record(noNamespace, CoreResources.Services, EventType.Normal, "R", "m"));
+        Assert.Contains("metadata.namespace", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>("Component", () => new EventRecorder(_client, new EventRecorderOptions(), _logger, _time));
+    }
+
+    [Fact]
+    public async Task RecordAsync_VeryLongObjectName_EventNameStaysWithinLimit()
+    {
+        var recorder = StartRecorder();
+        var name = new string('a', 250);
+        var svc = await CreateServiceAsync("tenant", name);
+        Assert.True(await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "R", "m", default).WaitAsync(Patience));
+        var evt = Assert.Single(await ListEventsAsync("tenant"));
+        Assert.InRange(evt.Metadata.Name!.Length, 1, 253);
+        Assert.Equal(name, evt.InvolvedObject.Name);
+    }
+
+    private EventRecorder StartRecorder()
+    {
+        var recorder = new EventRecorder(_client, Options(), _logger, _time);
+        _running.Add(recorder.RunAsync(_stop.Token));
+        return recorder;
+    }
+
+    private static EventRecorderOptions Options(int queueCapacity = 1000) => new()
+    {
+        Component = "barelb-controller",
+        Host = "node-1",
+        QueueCapacity = queueCapacity,
+    };
+
+    private Task<Service> CreateServiceAsync(string ns, string name) =>
+        _client.CreateAsync(CoreResources.Services, new Service { Metadata = new ObjectMeta { Namespace = ns, Name = name } }, default);
+
+    private async Task<List<Event>> ListEventsAsync(string ns) =>
+        (await _client.ListAsync(CoreResources.Events, ns, null, default)).Items;
+
+    private static Regex EventName(string objectName) => new($"^{Regex.Escape(objectName)}\\.[0-9a-f]+$");
+}

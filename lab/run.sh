@@ -19,7 +19,13 @@ pids=()
 cleanup() {
   local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   ip netns del "$netns" 2>/dev/null || true
   rm -rf "$work"
   exit "$status"
@@ -30,20 +36,27 @@ trap 'exit 130' INT TERM
 # Everything runs on the loopback of a namespace of our own, so nothing touches the machine's network.
 if ip netns add "$netns" 2>/dev/null; then
   ip -n "$netns" link set lo up
-  in_ns() { ip netns exec "$netns" "$@"; }
+  wrap=(ip netns exec "$netns")
   echo "== network namespace $netns"
 else
   echo "== network namespaces unavailable here (ip netns add failed): using the host's loopback only"
-  in_ns() { "$@"; }
+  wrap=()
 fi
+in_ns() { "${wrap[@]}" "$@"; }
+# Started without a shell function in between, so $! is the program itself (ip netns exec execs it) and the
+# cleanup's kill reaches it.
+spawn() {
+  local log=$1; shift
+  "${wrap[@]}" "$@" >"$log" 2>&1 &
+  pids+=($!)
+}
 
 port=6443
 kubeconfig="$work/kubeconfig"
 k() { in_ns kubectl --kubeconfig "$kubeconfig" "$@"; }
 
 echo "== starting barelb-apiserver"
-in_ns "$(bin ApiServer barelb-apiserver)" --bind 127.0.0.1 --port "$port" --kubeconfig "$kubeconfig" >"$work/apiserver.log" 2>&1 &
-pids+=($!)
+spawn "$work/apiserver.log" "$(bin ApiServer barelb-apiserver)" --bind 127.0.0.1 --port "$port" --kubeconfig "$kubeconfig"
 for _ in $(seq 1 100); do
   grep -q "listening on" "$work/apiserver.log" 2>/dev/null && break
   sleep 0.1
@@ -69,12 +82,8 @@ k patch node "$node" --subresource=status --type=merge \
   -p '{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"lab node"}]}}' >/dev/null
 
 echo "== starting barelb-controller and barelb-speaker"
-in_ns "$(bin Controller barelb-controller)" --kubeconfig "$kubeconfig" --namespace barelb-system --identity lab-controller \
-  >"$work/controller.log" 2>&1 &
-pids+=($!)
-in_ns "$(bin Speaker barelb-speaker)" --kubeconfig "$kubeconfig" --namespace barelb-system --node-name "$node" \
-  >"$work/speaker.log" 2>&1 &
-pids+=($!)
+spawn "$work/controller.log" "$(bin Controller barelb-controller)" --kubeconfig "$kubeconfig" --namespace barelb-system --identity lab-controller
+spawn "$work/speaker.log" "$(bin Speaker barelb-speaker)" --kubeconfig "$kubeconfig" --namespace barelb-system --node-name "$node"
 
 echo "== waiting for every LoadBalancer Service to get its addresses"
 want=$(k get svc -A -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.name}{"\n"}{end}' | grep -c . || true)

@@ -96,6 +96,8 @@ public static class ServiceChurnBenchmark
             Spec = new ServiceSpec
             {
                 Type = "LoadBalancer",
+                // 10,000 LoadBalancers would exhaust the 2,768 NodePorts, as on a real cluster.
+                AllocateLoadBalancerNodePorts = false,
                 IpFamilies = kind switch { "v4" => ["IPv4"], "v6" => ["IPv6"], _ => ["IPv4", "IPv6"] },
                 IpFamilyPolicy = kind == "ds" ? "RequireDualStack" : "SingleStack",
                 Selector = new() { ["app"] = name },

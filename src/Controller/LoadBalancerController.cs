@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -34,6 +35,8 @@ public sealed partial class LoadBalancerController
     private readonly PoolReconciler _pools;
     private readonly HashSet<string> _dirtyPools = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<ServiceKey, Task> _writes = new();
+    private readonly SemaphoreSlim _writeSlots;
 
     private ResourceInformer<Service>? _serviceInformer;
     private ResourceInformer<Namespace>? _namespaceInformer;
@@ -51,6 +54,7 @@ public sealed partial class LoadBalancerController
         Allocator = new PoolAllocator();
         _services = new ServiceReconciler(Allocator, options.LoadBalancerClass);
         _pools = new PoolReconciler(Allocator);
+        _writeSlots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentWrites));
     }
 
     /// <summary>Read it only from tests, after <see cref="Ready"/>: the allocator belongs to the loop's thread.</summary>
@@ -109,6 +113,7 @@ public sealed partial class LoadBalancerController
         {
             _ready.TrySetCanceled(ct);
             await stop.CancelAsync().ConfigureAwait(false);
+            await WritesInFlight().ConfigureAwait(false);
             foreach (var task in running)
             {
                 try
@@ -197,29 +202,36 @@ public sealed partial class LoadBalancerController
             }
         }, TaskScheduler.Default);
 
-    private Task ProcessAsync(WorkItem item, CancellationToken ct)
+    private async Task ProcessAsync(WorkItem item, CancellationToken ct)
     {
         switch (item.Kind)
         {
             case WorkKind.Service:
                 var key = new ServiceKey(item.Namespace, item.Name);
+                if (_writes.TryGetValue(key, out var pending))
+                {
+                    // One Service's writes stay in order: decide again only once the last decision is written.
+                    await pending.ConfigureAwait(false);
+                }
                 _serviceInformer!.TryGet(item.Namespace, item.Name, out var service);
                 if (service is not null && !_namespaceInformer!.TryGet(null, item.Namespace, out _))
                 {
                     // The namespace exists (the API server checked) but its watch event has not reached us yet;
                     // deciding now would match pools against no labels. Its arrival requeues the namespace's Services.
-                    return Task.CompletedTask;
+                    return;
                 }
                 var decision = _services.Reconcile(key, service, NamespaceLabels(item.Namespace));
-                return ApplyAsync(key, service, decision, ct);
+                await ApplyAsync(key, service, decision, ct).ConfigureAwait(false);
+                return;
             case WorkKind.Namespace:
                 foreach (var s in _serviceInformer!.List().Where(s => s.Metadata.Namespace == item.Name))
                 {
                     EnqueueService(s);
                 }
-                return Task.CompletedTask;
+                return;
             default:
-                return SyncPoolsAsync(ct);
+                await SyncPoolsAsync(ct).ConfigureAwait(false);
+                return;
         }
     }
 
@@ -344,9 +356,43 @@ public sealed partial class LoadBalancerController
                 break;
         }
 
-        await WriteIngressAsync(service, addresses, ct).ConfigureAwait(false);
-        await WritePoolAnnotationAsync(service, decision.Assignment?.Pool, ct).ConfigureAwait(false);
+        await StartWriteAsync(key, service, addresses, decision.Assignment?.Pool, ct).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Decisions are made one at a time on the loop (the allocator needs no locks); writing them is I/O and runs
+    /// alongside, up to <see cref="ControllerOptions.MaxConcurrentWrites"/> at once, so the API round trips of
+    /// one Service do not hold up the next decision. A failed write is retried through the queue.
+    /// </summary>
+    private async Task StartWriteAsync(ServiceKey key, Service service, IReadOnlyList<IPAddress> addresses, string? pool, CancellationToken ct)
+    {
+        await _writeSlots.WaitAsync(ct).ConfigureAwait(false);
+        var write = Task.Run(async () =>
+        {
+            try
+            {
+                await WriteIngressAsync(service, addresses, ct).ConfigureAwait(false);
+                await WritePoolAnnotationAsync(service, pool, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested &&
+                e is KubernetesApiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException)
+            {
+                LogRetry(key.ToString(), e.Message);
+                RetryLater(WorkItem.ForService(key.Namespace, key.Name), ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                _writeSlots.Release();
+            }
+        }, CancellationToken.None);
+        _writes[key] = write;
+        _ = write.ContinueWith(t => _writes.TryRemove(new KeyValuePair<ServiceKey, Task>(key, t)), TaskScheduler.Default);
+    }
+
+    private Task WritesInFlight() => Task.WhenAll(_writes.Values);
 
     /// <summary>
     /// PUT on /status carrying the resourceVersion we read, so a concurrent writer is never overwritten; on 409 we

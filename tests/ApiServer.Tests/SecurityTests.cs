@@ -90,6 +90,16 @@ public sealed class SecurityTests
     }
 
     [Fact]
+    public async Task Https_Ipv6Loopback_ServerCertificateMatchesAddress()
+    {
+        await using var api = await ApiServerFixture.StartAsync(o => { o.BindAddress = "::1"; o.UseHttps = true; });
+        Assert.Equal("[::1]", api.BaseAddress.Host);
+        using var client = Client(api);
+        var r = await new KubeHttp(client).GetAsync("/api/v1/namespaces/default");
+        Assert.Equal(HttpStatusCode.OK, r.Status);
+    }
+
+    [Fact]
     public async Task Http_WithTokenRequired_HealthzIsAnonymous()
     {
         await using var api = await ApiServerFixture.StartAsync(o => o.RequiredBearerToken = Token);

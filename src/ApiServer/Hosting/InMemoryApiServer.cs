@@ -113,7 +113,9 @@ public sealed class InMemoryApiServer : IAsyncDisposable
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address.Replace("[::]", "[::1]", StringComparison.Ordinal)).Port;
-        var host = bindAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{bindAddress}]" : bindAddress.ToString();
+        // A wildcard bind is reachable through loopback; the wildcard itself is not an address clients can dial.
+        var dialable = bindAddress.Equals(IPAddress.Any) ? IPAddress.Loopback : bindAddress.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : bindAddress;
+        var host = dialable.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{dialable}]" : dialable.ToString();
         baseAddress = new Uri($"{(ca is null ? "http" : "https")}://{host}:{port}");
         var server = new InMemoryApiServer(app, store, ca, stopping, baseAddress);
         if (options.KubeconfigPath is { } kubeconfig)

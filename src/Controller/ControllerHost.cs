@@ -56,8 +56,7 @@ public static class ControllerHost
 
 /// <summary>
 /// Runs the event recorder and, while this replica leads (or always, without leader election), the controller
-/// loop. Losing leadership stops the process: a fresh start rebuilds state from the API instead of trusting a
-/// cache that another leader may have changed underneath.
+/// loop. Losing leadership stops the process.
 /// </summary>
 public sealed partial class ControllerService(
     IKubernetesClient client,
@@ -80,30 +79,14 @@ public sealed partial class ControllerService(
                 await new LoadBalancerController(client, options, events, loggerFactory, time).RunAsync(stoppingToken).ConfigureAwait(false);
                 return;
             }
-            var identity = ControllerHost.IdentityOf(args);
-            var elector = new LeaderElector(
-                new LeaseLock(client, args.Namespace, "barelb-controller", identity),
-                new LeaderElectionOptions(),
-                new LeaderElectionCallbacks
+            var replica = new LeaderElectedController(client, options, events, loggerFactory, time,
+                ControllerHost.IdentityOf(args), new LeaderElectionOptions(), () =>
                 {
-                    OnStartedLeading = async leading =>
-                    {
-                        LogLeading(identity);
-                        await new LoadBalancerController(client, options, events, loggerFactory, time).RunAsync(leading).ConfigureAwait(false);
-                    },
-                    OnStoppedLeading = () =>
-                    {
-                        if (!stoppingToken.IsCancellationRequested)
-                        {
-                            LogLostLeadership(identity);
-                            Environment.ExitCode = 1;
-                            lifetime.StopApplication();
-                        }
-                    },
-                    OnNewLeader = leader => LogNewLeader(leader),
-                },
-                loggerFactory.CreateLogger<LeaderElector>(), time);
-            await elector.RunAsync(stoppingToken).ConfigureAwait(false);
+                    // Exit so that the restart rebuilds state from the API.
+                    Environment.ExitCode = 1;
+                    lifetime.StopApplication();
+                });
+            await replica.RunAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -127,15 +110,6 @@ public sealed partial class ControllerService(
         }
     }
 
-    [LoggerMessage(1, LogLevel.Information, "{Identity} is now the leader")]
-    private partial void LogLeading(string identity);
-
-    [LoggerMessage(2, LogLevel.Error, "{Identity} lost leadership; exiting so that a fresh start rebuilds state")]
-    private partial void LogLostLeadership(string identity);
-
-    [LoggerMessage(4, LogLevel.Critical, "The controller failed")]
+    [LoggerMessage(1, LogLevel.Critical, "The controller failed")]
     private partial void LogFailed(Exception e);
-
-    [LoggerMessage(3, LogLevel.Information, "Current leader: {Leader}")]
-    private partial void LogNewLeader(string leader);
 }

@@ -63,6 +63,7 @@ public sealed partial class LoadBalancerController
     /// <summary>Completes once caches have synced and every existing assignment has been restored.</summary>
     public Task Ready => _ready.Task;
 
+    /// <summary>Runs until <paramref name="ct"/> is cancelled (then returns normally) or an informer fails.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -108,6 +109,10 @@ public sealed partial class LoadBalancerController
             var loop = ProcessQueueAsync(stop.Token);
             var first = await Task.WhenAny(running.Append(loop)).ConfigureAwait(false);
             await first.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopping (shutdown or lost leadership) is the normal end, as for the informers.
         }
         finally
         {

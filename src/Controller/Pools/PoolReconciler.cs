@@ -103,7 +103,8 @@ public sealed class PoolReconciler(PoolAllocator allocator)
     {
         var name = pool.Metadata.Name ?? "";
         var status = new IPAddressPoolStatus();
-        status.SetUsage(allocator.GetUsage(name));
+        // A pool that has never been valid is not in the allocator: it offers nothing and nobody holds from it.
+        status.SetUsage(_lastValid.ContainsKey(name) ? allocator.GetUsage(name) : new PoolUsage(0, 0, 0, 0));
 
         var generation = pool.Metadata.Generation;
         var conditions = new List<Condition>();

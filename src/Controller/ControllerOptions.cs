@@ -17,6 +17,6 @@ public sealed class ControllerOptions
     /// <summary>Service status and annotation writes in flight at once (each Service's own writes stay in order).</summary>
     public int MaxConcurrentWrites { get; set; } = 16;
 
-    /// <summary>A reconcile that failed on an API error is retried after this long, doubling up to a minute.</summary>
+    /// <summary>A reconcile or write that failed on an API error is retried after this long, doubling with each consecutive failure up to a minute.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 }

@@ -36,6 +36,7 @@ public sealed partial class LoadBalancerController
     private readonly HashSet<string> _dirtyPools = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<ServiceKey, Task> _writes = new();
+    private readonly ConcurrentDictionary<WorkItem, int> _failures = new();
     private readonly SemaphoreSlim _writeSlots;
 
     private ResourceInformer<Service>? _serviceInformer;
@@ -52,8 +53,8 @@ public sealed partial class LoadBalancerController
         _logger = loggerFactory.CreateLogger<LoadBalancerController>();
         _time = time ?? TimeProvider.System;
         Allocator = new PoolAllocator();
-        _services = new ServiceReconciler(Allocator, options.LoadBalancerClass);
         _pools = new PoolReconciler(Allocator);
+        _services = new ServiceReconciler(Allocator, options.LoadBalancerClass, _pools.IsFrozen);
         _writeSlots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentWrites));
     }
 
@@ -164,7 +165,16 @@ public sealed partial class LoadBalancerController
             }
         }
         LogRestored(restored);
-        await SyncPoolsAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await SyncPoolsAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsTransient(e, ct))
+        {
+            // The allocator already holds every restored address; only a write failed, and the pool pass redoes it.
+            LogRetry(WorkItem.Pools.ToString(), e.Message);
+            RetryLater(WorkItem.Pools, ct);
+        }
         foreach (var service in _serviceInformer.List())
         {
             EnqueueService(service);
@@ -185,12 +195,13 @@ public sealed partial class LoadBalancerController
             try
             {
                 await ProcessAsync(item, ct).ConfigureAwait(false);
+                if (item.Kind != WorkKind.Service)
+                {
+                    // A Service item succeeds only once its write has landed (see StartWriteAsync).
+                    _failures.TryRemove(item, out _);
+                }
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (Exception e) when (e is KubernetesApiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException)
+            catch (Exception e) when (IsTransient(e, ct))
             {
                 LogRetry(item.ToString(), e.Message);
                 RetryLater(item, ct);
@@ -198,14 +209,28 @@ public sealed partial class LoadBalancerController
         }
     }
 
-    private void RetryLater(WorkItem item, CancellationToken ct) =>
-        _ = Task.Delay(_options.RetryDelay, _time, ct).ContinueWith(t =>
+    /// <summary>
+    /// Errors of the API or the network that a later attempt may not meet. Anything else is a bug and stops the
+    /// controller (and with it the process), rather than letting it limp on with unknown state.
+    /// </summary>
+    private static bool IsTransient(Exception e, CancellationToken ct) =>
+        !ct.IsCancellationRequested &&
+        e is KubernetesApiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or JsonException;
+
+    /// <summary>Requeues after a delay that doubles with each consecutive failure of the item, up to a minute, with jitter.</summary>
+    private void RetryLater(WorkItem item, CancellationToken ct)
+    {
+        var failures = _failures.AddOrUpdate(item, 1, (_, n) => Math.Min(n + 1, 16));
+        var delay = TimeSpan.FromTicks(Math.Min(_options.RetryDelay.Ticks << (failures - 1), TimeSpan.FromMinutes(1).Ticks));
+        delay *= 0.8 + (Random.Shared.NextDouble() * 0.4);
+        _ = Task.Delay(delay, _time, ct).ContinueWith(t =>
         {
             if (!t.IsCanceled)
             {
                 _queue.Add(item);
             }
         }, TaskScheduler.Default);
+    }
 
     private async Task ProcessAsync(WorkItem item, CancellationToken ct)
     {
@@ -213,11 +238,6 @@ public sealed partial class LoadBalancerController
         {
             case WorkKind.Service:
                 var key = new ServiceKey(item.Namespace, item.Name);
-                if (_writes.TryGetValue(key, out var pending))
-                {
-                    // One Service's writes stay in order: decide again only once the last decision is written.
-                    await pending.ConfigureAwait(false);
-                }
                 _serviceInformer!.TryGet(item.Namespace, item.Name, out var service);
                 if (service is not null && !_namespaceInformer!.TryGet(null, item.Namespace, out _))
                 {
@@ -300,6 +320,10 @@ public sealed partial class LoadBalancerController
             }
             var fromPool = orphan.Pool ?? AnnotatedPool(service);
             var decision = _services.Relocate(key, service, NamespaceLabels(key.Namespace));
+            if (decision.Outcome == ServiceOutcome.Unchanged)
+            {
+                continue;
+            }
             if (decision.Outcome == ServiceOutcome.Assigned)
             {
                 _events.Record(service, CoreResources.Services, EventType.Normal, "IPReassigned",
@@ -361,7 +385,10 @@ public sealed partial class LoadBalancerController
                 break;
         }
 
-        await StartWriteAsync(key, service, addresses, decision.Assignment?.Pool, ct).ConfigureAwait(false);
+        // An address that lies in no current pool keeps the pool it came from on record: a restart needs it to
+        // know where the address belongs.
+        var pool = decision.Assignment is null ? null : decision.Assignment.Pool ?? AnnotatedPool(service);
+        await StartWriteAsync(key, service, addresses, pool, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -371,22 +398,35 @@ public sealed partial class LoadBalancerController
     /// </summary>
     private async Task StartWriteAsync(ServiceKey key, Service service, IReadOnlyList<IPAddress> addresses, string? pool, CancellationToken ct)
     {
+        if (_writes.TryGetValue(key, out var pending))
+        {
+            // One Service's writes land in decision order: a newer one never races an older one's 409 retry.
+            await pending.ConfigureAwait(false);
+        }
         await _writeSlots.WaitAsync(ct).ConfigureAwait(false);
+        var item = WorkItem.ForService(key.Namespace, key.Name);
         var write = Task.Run(async () =>
         {
             try
             {
                 await WriteIngressAsync(service, addresses, ct).ConfigureAwait(false);
                 await WritePoolAnnotationAsync(service, pool, ct).ConfigureAwait(false);
+                _failures.TryRemove(item, out _);
             }
-            catch (Exception e) when (!ct.IsCancellationRequested &&
-                e is KubernetesApiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException)
+            catch (Exception e) when (IsTransient(e, ct))
             {
                 LogRetry(key.ToString(), e.Message);
-                RetryLater(WorkItem.ForService(key.Namespace, key.Name), ct);
+                RetryLater(item, ct);
             }
             catch (OperationCanceledException)
             {
+            }
+            catch (Exception e)
+            {
+                // Not the API's fault; still, one Service's write must never stop the loop (the task is awaited
+                // by the next write for this Service). The queue brings it back.
+                LogWriteFailed(key.ToString(), e);
+                RetryLater(item, ct);
             }
             finally
             {
@@ -519,6 +559,12 @@ public sealed partial class LoadBalancerController
             catch (NotFoundException)
             {
             }
+            catch (Exception e) when (IsTransient(e, ct))
+            {
+                // The pool pass marks every pool dirty again, after a backoff.
+                LogRetry($"status of pool {name}", e.Message);
+                RetryLater(WorkItem.Pools, ct);
+            }
         }
     }
 
@@ -602,6 +648,9 @@ public sealed partial class LoadBalancerController
 
     [LoggerMessage(8, LogLevel.Warning, "Retrying {Item}: {Reason}")]
     private partial void LogRetry(string item, string reason);
+
+    [LoggerMessage(10, LogLevel.Error, "Writing the status of Service {Service} failed unexpectedly; retrying")]
+    private partial void LogWriteFailed(string service, Exception e);
 
     [LoggerMessage(9, LogLevel.Information, "IPAddressPool {Pool} drained: finalizer removed")]
     private partial void LogPoolReleased(string? pool);

@@ -288,6 +288,35 @@ public sealed class LoadBalancerControllerTests
     }
 
     [Fact]
+    public async Task Restart_PoolInvalidMeanwhile_ServicesKeepAddressesUntilFixed()
+    {
+        await using var f = await StartAsync();
+        await f.CreatePoolAsync("main", "198.51.100.0/30");
+        await f.CreatePoolAsync("other", "203.0.113.0/28");
+        await f.CreateServiceAsync(LoadBalancer("web", new() { [Annotations.AddressPool] = "main" }));
+        await f.CreateServiceAsync(LoadBalancer("api"));
+        var web = Ingress(await f.WaitForIngressAsync("web"));
+        var api = Ingress(await f.WaitForIngressAsync("api"));
+        Assert.StartsWith("198.51.100.", web[0]);
+
+        await f.StopControllerAsync();
+        await f.UpdatePoolAsync("main", pool => pool.Spec.Addresses = ["198.51.100.20-198.51.100.10"]);
+        await f.StartControllerAsync();
+
+        // The restarted controller never saw a valid "main": it must still not move main's Services.
+        await f.WaitForPoolConditionAsync("main", PoolConditions.Valid, "False", contains: "spec.addresses[0]");
+        await f.CreateServiceAsync(LoadBalancer("probe"));
+        await f.WaitForIngressAsync("probe");
+        Assert.Equal(web, Ingress(await f.GetServiceAsync("web")));
+        Assert.Equal(api, Ingress(await f.GetServiceAsync("api")));
+        Assert.DoesNotContain(await f.EventsForAsync("web"), e => e.Reason == "IPReassigned");
+
+        // Fixing the pool (to a range without web's address) is a real shrink: now it moves, within "main".
+        await f.UpdatePoolAsync("main", pool => pool.Spec.Addresses = ["198.51.100.2/31"]);
+        await EventuallyAsync(async () => Ingress(await f.GetServiceAsync("web"))[0] is "198.51.100.2" or "198.51.100.3" ? "" : null, "web moved inside the fixed pool");
+    }
+
+    [Fact]
     public async Task PoolsOverlap_BothConflictingNoAddressTwice()
     {
         await using var f = await StartAsync();

@@ -22,6 +22,7 @@ public sealed class PoolReconciler(PoolAllocator allocator)
     private readonly Dictionary<string, IReadOnlyList<ValidationError>> _errors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _reportedErrors = new(StringComparer.Ordinal);
     private HashSet<PoolOverlap> _overlaps = [];
+    private HashSet<string> _deleting = new(StringComparer.Ordinal);
     private Dictionary<string, SortedSet<string>> _stuck = new(StringComparer.Ordinal);
 
     public IReadOnlyCollection<PoolOverlap> Overlaps => _overlaps;
@@ -72,6 +73,7 @@ public sealed class PoolReconciler(PoolAllocator allocator)
 
         var overlaps = allocator.SetPools(definitions).ToHashSet();
         allocator.SetDraining(draining);
+        _deleting = draining;
         var newOverlaps = overlaps.Where(o => !_overlaps.Contains(o)).ToList();
         _overlaps = overlaps;
 
@@ -88,6 +90,13 @@ public sealed class PoolReconciler(PoolAllocator allocator)
         _stuck = stuck.GroupBy(s => s.Pool, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => new SortedSet<string>(g.Select(s => s.Service.ToString()), StringComparer.Ordinal), StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// True for a pool that exists, is not being deleted, and whose spec is invalid. Its holders keep their
+    /// addresses where they are: after a restart the controller has no valid definition of such a pool, and moving
+    /// its Services because of a typo would change running addresses.
+    /// </summary>
+    public bool IsFrozen(string? pool) => pool is not null && _errors.ContainsKey(pool) && !_deleting.Contains(pool);
 
     /// <summary>A deleted pool may go once no Service holds or is stuck on its addresses.</summary>
     public bool CanRelease(IPAddressPool pool)

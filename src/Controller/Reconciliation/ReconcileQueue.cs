@@ -40,17 +40,4 @@ public sealed class ReconcileQueue<TKey> where TKey : notnull
         }
         return key;
     }
-
-    public bool TryTake(out TKey key)
-    {
-        if (_channel.Reader.TryRead(out key!))
-        {
-            lock (_lock)
-            {
-                _waiting.Remove(key);
-            }
-            return true;
-        }
-        return false;
-    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using BareLb.Allocator;
+using BareLb.Api;
 using BareLb.Kubernetes.Models;
 
 namespace BareLb.Controller.Services;
@@ -43,7 +44,8 @@ public sealed record ServiceDecision(
 /// Decides, without I/O, what one Service holds: the rules of which Services are ours, what they ask for, and what
 /// happens to an address when the request cannot be met (it is kept: nothing is taken from a running Service).
 /// </summary>
-public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalancerClass)
+/// <param name="frozenPool">Pools whose holders must stay put (see <c>PoolReconciler.IsFrozen</c>).</param>
+public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalancerClass, Func<string, bool>? frozenPool = null)
 {
     private readonly HashSet<ServiceKey> _waiting = [];
 
@@ -99,6 +101,11 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
             return new ServiceDecision(ServiceOutcome.Invalid, previous, previous, AllocationFailure.InvalidRequest, message, parsed.Warnings);
         }
 
+        if (previous is { Pool: null } && IsFrozen(service))
+        {
+            // Its address lies in a pool whose spec is currently invalid: keep it until the pool is fixed or deleted.
+            return new ServiceDecision(ServiceOutcome.Unchanged, previous, previous, AllocationFailure.None, null, parsed.Warnings);
+        }
         var result = allocator.Allocate(parsed.Request);
         if (!result.Succeeded)
         {
@@ -137,6 +144,10 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
     public ServiceDecision Relocate(ServiceKey key, Service service, IReadOnlyDictionary<string, string>? namespaceLabels)
     {
         var previous = allocator.GetAssignment(key);
+        if (previous is { Pool: null } && IsFrozen(service))
+        {
+            return new ServiceDecision(ServiceOutcome.Unchanged, previous, previous, AllocationFailure.None, null, []);
+        }
         var parsed = ServiceRequestParser.Parse(service, namespaceLabels);
         if (previous is null || parsed.Request is null)
         {
@@ -152,6 +163,11 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
         var restored = allocator.Restore(parsed.Request, previous.Addresses);
         return new ServiceDecision(ServiceOutcome.Failed, restored.Assignment ?? previous, previous, result.Failure, result.Message, parsed.Warnings);
     }
+
+    /// <summary>The pool the Service's annotation names, if that pool must not be moved away from.</summary>
+    private bool IsFrozen(Service service) =>
+        frozenPool is not null &&
+        service.Metadata.Annotations?.GetValueOrDefault(Annotations.IPAllocatedFromPool) is { } pool && frozenPool(pool);
 
     public static bool SameAssignment(Assignment a, Assignment b) =>
         a.Pool == b.Pool && a.Addresses.Count == b.Addresses.Count && a.Addresses.Zip(b.Addresses).All(p => p.First.Equals(p.Second));

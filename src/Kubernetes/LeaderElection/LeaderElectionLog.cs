@@ -30,4 +30,7 @@ internal static partial class LeaderElectionLog
 
     [LoggerMessage(EventId = 2208, Level = LogLevel.Error, Message = "Lease {Lease}: leader election callback {Callback} failed")]
     public static partial void CallbackFailed(ILogger logger, string lease, string callback, Exception exception);
+
+    [LoggerMessage(EventId = 2209, Level = LogLevel.Error, Message = "Lease {Lease}: the work of leader {Identity} ended while it still led; stepping down")]
+    public static partial void WorkEnded(ILogger logger, string lease, string identity);
 }

@@ -66,7 +66,11 @@ public sealed class LeaderElector
             while (true)
             {
                 var acquiredAt = await AcquireAsync(ct).ConfigureAwait(false);
-                await LeadAsync(acquiredAt, ct).ConfigureAwait(false);
+                if (await LeadAsync(acquiredAt, ct).ConfigureAwait(false))
+                {
+                    // Our work failed: let a healthy standby take the released Lease before competing again.
+                    await Task.Delay(_options.LeaseDuration, _time, ct).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -171,16 +175,39 @@ public sealed class LeaderElector
         return true;
     }
 
-    private async Task LeadAsync(long lastRenew, CancellationToken ct)
+    /// <summary>Leads until leadership is lost or the work ends; returns true when the work ended by itself.</summary>
+    private async Task<bool> LeadAsync(long lastRenew, CancellationToken ct)
     {
         _isLeader = true;
         LeaderElectionLog.Acquired(_logger, _lock.ToString(), Identity);
         using var leadingCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var work = StartLeading(leadingCts.Token);
         var released = false;
+        var workEnded = false;
         try
         {
-            await RenewUntilLostAsync(lastRenew, ct).ConfigureAwait(false);
+            using var renewCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var renew = RenewUntilLostAsync(lastRenew, renewCts.Token);
+            if (_callbacks.OnStartedLeading is not null &&
+                await Task.WhenAny(renew, work).ConfigureAwait(false) == work && !ct.IsCancellationRequested)
+            {
+                // The work ended (or failed) while we still lead: holding the Lease now would keep a standby from
+                // doing the work. Step down and hand the Lease over at once.
+                workEnded = true;
+                LeaderElectionLog.WorkEnded(_logger, _lock.ToString(), Identity);
+                await renewCts.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await renew.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+            else
+            {
+                await renew.ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -188,7 +215,7 @@ public sealed class LeaderElector
             _isLeader = false;
             await leadingCts.CancelAsync().ConfigureAwait(false);
             await AwaitWorkAsync(work).ConfigureAwait(false);
-            if (ct.IsCancellationRequested && _options.ReleaseOnCancel)
+            if ((ct.IsCancellationRequested || workEnded) && _options.ReleaseOnCancel)
             {
                 released = await ReleaseAsync().ConfigureAwait(false);
             }
@@ -198,6 +225,7 @@ public sealed class LeaderElector
                 Volatile.Write(ref _reportedLeader, null);
             }
         }
+        return workEnded;
     }
 
     /// <summary>Renews every RetryPeriod; returns when leadership is lost, throws when <paramref name="ct"/> fires.</summary>

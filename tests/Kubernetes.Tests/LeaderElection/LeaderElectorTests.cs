@@ -255,6 +255,25 @@ public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(["a", "b"], b.NewLeaders);
     }
 
+    [Fact]
+    public async Task RunAsync_LeaderWorkCrashes_StepsDownReleasesAndStandbyLeads()
+    {
+        var a = Start("a");
+        await a.Started.Task.WaitAsync(Patience);
+        var b = Start("b");
+        _time.Advance(TimeSpan.FromSeconds(3));
+
+        a.CrashWork.SetResult();
+        await a.Stopped.Task.WaitAsync(Patience);
+
+        Assert.False(a.Elector.IsLeader);
+        var released = await GetLeaseAsync();
+        Assert.Equal("", released.Spec.HolderIdentity);
+        var crashedAt = _time.Elapsed;
+        var handover = await StepUntilAsync(() => b.Elector.IsLeader, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(20)) - crashedAt;
+        Assert.InRange(handover, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+    }
+
     [Theory]
     [InlineData(0.5, 0.4, 0.2, "LeaseDuration")]
     [InlineData(15, 15, 2, "RenewDeadline")]
@@ -321,6 +340,7 @@ public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetim
         public CancellationToken LeadingToken { get; private set; }
         public ConcurrentQueue<string> NewLeaderQueue { get; } = new();
         public string[] NewLeaders => [.. NewLeaderQueue];
+        public TaskCompletionSource CrashWork { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public LeaderElectionCallbacks Callbacks() => new()
         {
@@ -328,7 +348,9 @@ public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetim
             {
                 LeadingToken = ct;
                 Started.TrySetResult();
-                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+                await Task.WhenAny(Task.Delay(Timeout.InfiniteTimeSpan, ct), CrashWork.Task);
+                ct.ThrowIfCancellationRequested();
+                throw new InvalidOperationException("the leader's work crashed");
             },
             OnStoppedLeading = () => Stopped.TrySetResult(time.Elapsed),
             OnNewLeader = NewLeaderQueue.Enqueue,

@@ -24,6 +24,10 @@ internal sealed class ConfiguredPool
 
     public int? Priority => Definition.ServiceAllocation?.Priority;
 
+    /// <summary>Reserved for some Services (namespaces or selectors): such a pool is tried before open ones.</summary>
+    public bool IsPinned => Definition.ServiceAllocation is { } policy &&
+        (policy.Namespaces.Count > 0 || policy.NamespaceSelectors.Count > 0 || policy.ServiceSelectors.Count > 0);
+
     public IReadOnlyList<IpRange> RangesOf(IpFamily family) => family == IpFamily.IPv4 ? _ipv4 : _ipv6;
 
     public bool Has(IpFamily family) => RangesOf(family).Count > 0;
@@ -68,9 +72,16 @@ internal sealed class ConfiguredPool
             || serviceSelectors.Any(s => s.Matches(request.ServiceLabels));
     }
 
-    // Lower priority first, unset priority after every set one, then name (ordinal): never random.
+    // Pools pinned to the Service (by namespace or selector) first, as MetalLB does; then lower priority first,
+    // unset priority after every set one; then name (ordinal): never random.
     public static int CompareByPreference(ConfiguredPool x, ConfiguredPool y)
     {
+        var byPinning = y.IsPinned.CompareTo(x.IsPinned);
+        if (byPinning != 0)
+        {
+            return byPinning;
+        }
+
         var byPriority = (x.Priority is null).CompareTo(y.Priority is null);
         if (byPriority == 0 && x.Priority is { } px && y.Priority is { } py)
         {

@@ -326,6 +326,26 @@ public sealed class PoolAllocatorSelectionTests
             Service("ns/s"),
             ["p"]
         },
+        {
+            "pinned pool without priority before open pools, even a prioritized open one",
+            [
+                Pool("a-open", "10.0.1.0/24"),
+                Pool("b-open-prio", "10.0.2.0/24") with { ServiceAllocation = Allocation(priority: 1) },
+                Pool("z-pinned", "10.0.3.0/24") with { ServiceAllocation = Allocation(namespaces: ["ns"]) },
+            ],
+            Service("ns/s"),
+            ["z-pinned", "b-open-prio", "a-open"]
+        },
+        {
+            "pinned pools among themselves by priority then name",
+            [
+                Pool("p-none", "10.0.1.0/24") with { ServiceAllocation = Allocation(namespaces: ["ns"]) },
+                Pool("p-5", "10.0.2.0/24") with { ServiceAllocation = Allocation(priority: 5, namespaces: ["ns"]) },
+                Pool("p-1", "10.0.3.0/24") with { ServiceAllocation = Allocation(priority: 1, serviceSelectors: [Labels(("app", "web"))]) },
+            ],
+            Service("ns/s") with { ServiceLabels = Dict(("app", "web")) },
+            ["p-1", "p-5", "p-none"]
+        },
     };
 
     [Theory]

@@ -21,7 +21,8 @@ internal static class ReferenceAllocator
         {
             candidates = [.. pools
                 .Where(p => p.AutoAssign && !draining.Contains(p.Name) && Admits(p, request))
-                .OrderBy(p => p.ServiceAllocation?.Priority is null ? 1 : 0)
+                .OrderBy(p => p.ServiceAllocation is { } a && (a.Namespaces.Count > 0 || a.NamespaceSelectors.Count > 0 || a.ServiceSelectors.Count > 0) ? 0 : 1)
+                .ThenBy(p => p.ServiceAllocation?.Priority is null ? 1 : 0)
                 .ThenBy(p => p.ServiceAllocation?.Priority ?? 0)
                 .ThenBy(p => p.Name, StringComparer.Ordinal)];
         }

@@ -143,7 +143,7 @@ public sealed class PoolReconciler(PoolAllocator allocator)
             var why = deleting ? "the pool is being deleted" : "addresses were removed from the pool";
             var message = waiting.Count == 0
                 ? $"{why}; no Service holds its addresses"
-                : $"{why}; no other compatible pool can take these Services, which keep their addresses: {string.Join(", ", waiting)}";
+                : $"{why}; no other compatible pool can take these Services, which keep their addresses: {NameList(waiting)}";
             conditions.Add(Make(PoolConditions.Draining, true, deleting ? PoolConditions.ReasonPoolDeleted : "AddressesRemoved", message));
         }
         else
@@ -169,6 +169,12 @@ public sealed class PoolReconciler(PoolAllocator allocator)
             ObservedGeneration = generation,
         };
     }
+
+    /// <summary>
+    /// Condition messages are bounded by the CRD (32 KiB) and read by people: name the first few, count the rest.
+    /// </summary>
+    private static string NameList(IReadOnlyList<string> names, int shown = 20) =>
+        names.Count <= shown ? string.Join(", ", names) : $"{string.Join(", ", names.Take(shown))} and {names.Count - shown} more";
 
     public static bool StatusEquals(IPAddressPoolStatus? a, IPAddressPoolStatus b)
     {

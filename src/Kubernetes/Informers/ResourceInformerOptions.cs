@@ -14,9 +14,11 @@ public sealed class ResourceInformerOptions
 
     /// <summary>
     /// A watch that delivers nothing (no change, no bookmark) for this long is assumed dead and reopened. The API
-    /// server sends a bookmark about once a minute, so a healthy watch is never this quiet.
+    /// server sends a bookmark about once a minute, so a healthy watch is never this quiet; and the default is longer
+    /// than the longest server-side watch lifetime (2 × MinWatchTimeout), so that a quiet but healthy watch ends by
+    /// its own timeout rather than being cut and logged as silent.
     /// </summary>
-    public TimeSpan WatchdogTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan WatchdogTimeout { get; set; } = TimeSpan.FromMinutes(11);
 
     /// <summary>
     /// Server-side watch lifetime is drawn from [MinWatchTimeout, 2 × MinWatchTimeout) for each watch (as client-go

@@ -195,7 +195,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         await _client.CreateAsync(CoreResources.Services, Service("b", "y"), default);
         _time.Advance(TimeSpan.FromMinutes(1));
         _client.SendBookmarks();
-        await _time.WaitForTimerAsync(d => d == TimeSpan.FromMinutes(5), default).Within();
+        await _time.WaitForTimerAsync(d => d == new ResourceInformerOptions().WatchdogTimeout, default).Within();
         var bookmark = _client.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         // Without the bookmark the informer would resume from listedAt, which is now compacted: a 410 and a relist.

@@ -27,7 +27,7 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
     private static readonly string[] ServiceNames = ["s0", "s1", "s2", "s3", "s4", "s5"];
 
     private abstract record Op;
-    private sealed record PutPool(int Pool, int First, int Length, bool V6, bool AutoAssign) : Op;
+    private sealed record PutPool(int Pool, int First, int Length, bool V6, bool AutoAssign, bool Invalid) : Op;
     private sealed record DeletePool(int Pool) : Op;
     private sealed record PutService(int Service, string? RequestedPool, string? SharingKey, int Port, bool DualStack, bool LoadBalancer) : Op;
     private sealed record DeleteService(int Service) : Op;
@@ -39,7 +39,8 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
         from length in Gen.Choose(1, 6)
         from v6 in Gen.Elements(true, false)
         from autoAssign in Gen.Frequency((4, Gen.Constant(true)), (1, Gen.Constant(false)))
-        select (Op)new PutPool(pool, first, length, v6, autoAssign);
+        from invalid in Gen.Frequency((1, Gen.Constant(true)), (5, Gen.Constant(false)))
+        select (Op)new PutPool(pool, first, length, v6, autoAssign, invalid);
 
     private static readonly Gen<Op> PutServiceGen =
         from service in Gen.Choose(0, ServiceNames.Length - 1)
@@ -84,7 +85,8 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
         private readonly SortedDictionary<string, IPAddressPool> _pools = new(StringComparer.Ordinal);
         private readonly SortedDictionary<string, Service> _services = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<string>> _status = [];
-        private readonly Dictionary<string, string?> _statusPool = [];
+        // The addresses each pool offers as the controller sees it: its spec, or its last valid spec while invalid.
+        private readonly Dictionary<string, string[]> _offered = [];
         private int _created;
         private ServiceReconciler _reconciler = null!;
         private PoolReconciler _poolReconciler = null!;
@@ -95,9 +97,10 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
             foreach (var op in ops)
             {
                 var before = _status.ToDictionary(kv => kv.Key, kv => kv.Value.ToList());
+                var recordedPool = _services.ToDictionary(kv => kv.Key, kv => kv.Value.Metadata.Annotations?.GetValueOrDefault(Annotations.IPAllocatedFromPool));
                 var touched = Apply(op);
                 CheckNoDoubleHolding();
-                CheckChangesAreJustified(before, touched, op);
+                CheckChangesAreJustified(before, recordedPool, touched, op);
             }
             return true;
         }
@@ -105,8 +108,13 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
         private void NewController()
         {
             var allocator = new PoolAllocator();
-            _reconciler = new ServiceReconciler(allocator, null);
             _poolReconciler = new PoolReconciler(allocator);
+            _reconciler = new ServiceReconciler(allocator, null, _poolReconciler.IsFrozen);
+            // A fresh controller knows no last valid spec of a pool that is invalid now.
+            foreach (var (name, pool) in _pools)
+            {
+                if (!IsValid(pool)) _offered.Remove(name);
+            }
         }
 
         /// <summary>Returns the Service whose own request changed (it may move), if any.</summary>
@@ -120,15 +128,19 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
                         Metadata = new ObjectMeta { Name = PoolNames[p.Pool], Namespace = "barelb-system" },
                         Spec = new IPAddressPoolSpec
                         {
-                            Addresses = [p.V6 ? $"2001:db8::{p.First:x}-2001:db8::{p.First + p.Length - 1:x}" : $"198.51.100.{p.First}-198.51.100.{p.First + p.Length - 1}"],
+                            // Invalid: a reversed range, which the controller's validation refuses.
+                            Addresses = [p.Invalid ? $"198.51.100.{p.First + p.Length}-198.51.100.{p.First}"
+                                : p.V6 ? $"2001:db8::{p.First:x}-2001:db8::{p.First + p.Length - 1:x}" : $"198.51.100.{p.First}-198.51.100.{p.First + p.Length - 1}"],
                             AutoAssign = p.AutoAssign,
                         },
                     };
                     _pools[pool.Metadata.Name!] = pool;
+                    if (!p.Invalid) _offered[pool.Metadata.Name!] = pool.Spec.Addresses.ToArray();
                     SyncPools();
                     return null;
                 case DeletePool d:
                     _pools.Remove(PoolNames[d.Pool]);
+                    _offered.Remove(PoolNames[d.Pool]);
                     SyncPools();
                     return null;
                 case PutService s:
@@ -137,6 +149,10 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
                     if (s.RequestedPool is { } rp) annotations[Annotations.AddressPool] = rp;
                     if (s.SharingKey is { } k) annotations[Annotations.AllowSharedIP] = k;
                     var created = _services.TryGetValue(name, out var old) ? old.Metadata.CreationTimestamp : DateTimeOffset.UnixEpoch.AddSeconds(++_created);
+                    if (old?.Metadata.Annotations?.GetValueOrDefault(Annotations.IPAllocatedFromPool) is { } recorded)
+                    {
+                        annotations[Annotations.IPAllocatedFromPool] = recorded;
+                    }
                     _services[name] = new Service
                     {
                         Metadata = new ObjectMeta { Name = name, Namespace = "demo", Annotations = annotations, CreationTimestamp = created },
@@ -203,7 +219,7 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
             _services.TryGetValue(name, out var service);
             var decision = _reconciler.Reconcile(new ServiceKey("demo", name), service, null);
             if (decision.Outcome == ServiceOutcome.Assigned) stats.Assignments++;
-            if (service is null) { _status.Remove(name); _statusPool.Remove(name); }
+            if (service is null) { _status.Remove(name); }
             else { Show(name, decision.Assignment); }
             if (decision.FreedAddresses)
             {
@@ -211,11 +227,21 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
             }
         }
 
+        /// <summary>What the controller writes: status, and the pool annotation (kept when the address lies in no pool).</summary>
         private void Show(string name, Assignment? assignment)
         {
-            if (assignment is null) { _status.Remove(name); _statusPool.Remove(name); return; }
+            var annotations = _services[name].Metadata.Annotations ??= [];
+            if (assignment is null)
+            {
+                _status.Remove(name);
+                annotations.Remove(Annotations.IPAllocatedFromPool);
+                return;
+            }
             _status[name] = assignment.Addresses.Select(a => a.ToString()).Order(StringComparer.Ordinal).ToList();
-            _statusPool[name] = assignment.Pool;
+            if (assignment.Pool is { } pool)
+            {
+                annotations[Annotations.IPAllocatedFromPool] = pool;
+            }
         }
 
         private void RestartAndCompare()
@@ -262,7 +288,7 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
             }
         }
 
-        private void CheckChangesAreJustified(Dictionary<string, List<string>> before, string? touched, Op op)
+        private void CheckChangesAreJustified(Dictionary<string, List<string>> before, Dictionary<string, string?> recordedPool, string? touched, Op op)
         {
             foreach (var (name, ips) in _status)
             {
@@ -274,17 +300,20 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
                 foreach (var ip in ips)
                 {
                     var address = IPAddress.Parse(ip);
-                    var offering = _pools.Values.Where(p => ContainsAddress(p, address) && (requested is null ? p.Spec.AutoAssign != false : p.Metadata.Name == requested)).ToList();
+                    var offering = _pools.Values.Where(p => Offers(p, address) && (requested is null ? p.Spec.AutoAssign != false : p.Metadata.Name == requested)).ToList();
                     Assert.True(offering.Count > 0, $"{name} got {ip}, which no pool it may use offers (after {op})");
                 }
-                // Someone else's address changed: only when its pool stopped offering its old address.
+                // Someone else's address changed: only when no pool it may use offers its old address any more
+                // (a pool holding it was deleted or shrunk), and never away from a pool that is merely invalid.
                 if (had is not null && name != touched && had.Count > 0)
                 {
-                    var stillOffered = had.All(ip => _pools.Values.Any(p => ContainsAddress(p, IPAddress.Parse(ip))));
+                    var stillHome = had.All(ip => _pools.Values.Any(p =>
+                        (Offers(p, IPAddress.Parse(ip)) && (requested is null || p.Metadata.Name == requested)) ||
+                        (!IsValid(p) && p.Metadata.Name == recordedPool.GetValueOrDefault(name))));
                     // A dual-stack Service may gain its second family when a pool for it appears.
                     var gainedOnly = had.All(ips.Contains);
-                    Assert.True(!stillOffered || gainedOnly || op is PutPool or DeletePool,
-                        $"{name} moved from {string.Join(",", had)} to {string.Join(",", ips)} after {op} though nothing it depends on changed");
+                    Assert.True(!stillHome || gainedOnly,
+                        $"{name} moved from {string.Join(",", had)} to {string.Join(",", ips)} after {op} though a pool it may use still offers its address");
                 }
             }
             foreach (var (name, ips) in before)
@@ -296,7 +325,11 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
             }
         }
 
-        private static bool ContainsAddress(IPAddressPool pool, IPAddress address) =>
-            pool.Spec.Addresses!.Any(text => IpRange.TryParse(text, out var range, out _) && range.Contains(address));
+        private bool Offers(IPAddressPool pool, IPAddress address) =>
+            _offered.TryGetValue(pool.Metadata.Name!, out var ranges) &&
+            ranges.Any(text => IpRange.TryParse(text, out var range, out _) && range.Contains(address));
+
+        private static bool IsValid(IPAddressPool pool) =>
+            pool.Spec.Addresses!.All(text => IpRange.TryParse(text, out _, out _));
     }
 }

@@ -1,11 +1,14 @@
+using System.Globalization;
 using BareLb.Benchmarks;
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project bench/BareLb.Benchmarks -- services [count]   end-to-end: N Services to addresses
+// dotnet run -c Release --project bench/BareLb.Benchmarks -- services [count] [qps]   end-to-end: N Services to addresses
 // dotnet run -c Release --project bench/BareLb.Benchmarks -- allocator          IPv6 /48 vs IPv4 /24 vs IPv6 /120
 return args.FirstOrDefault() switch
 {
-    "services" => await ServiceChurnBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 10_000),
+    "services" => await ServiceChurnBenchmark.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000,
+        args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 0),
     "allocator" => Run(),
     _ => Usage(),
 };
@@ -18,6 +21,6 @@ static int Run()
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: BareLb.Benchmarks services [count] | allocator");
+    Console.Error.WriteLine("usage: BareLb.Benchmarks services [count] [qps] | allocator");
     return 2;
 }

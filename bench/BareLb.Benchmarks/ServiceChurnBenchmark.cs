@@ -9,6 +9,7 @@ using BareLb.Kubernetes.Config;
 using BareLb.Kubernetes.Events;
 using BareLb.Kubernetes.Http;
 using BareLb.Kubernetes.Models;
+using BareLb.Kubernetes.RateLimiting;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BareLb.Benchmarks;
@@ -24,7 +25,8 @@ public static class ServiceChurnBenchmark
     private const string Ns = "bench";
     private const int SharingGroup = 16;
 
-    public static async Task<int> RunAsync(int count)
+    /// <param name="qps">The controller's client-side request limit (0: none), as barelb-controller's --kube-api-qps.</param>
+    public static async Task<int> RunAsync(int count, double qps = 0)
     {
         await using var server = await InMemoryApiServer.StartAsync(new ApiServerOptions
         {
@@ -42,9 +44,11 @@ public static class ServiceChurnBenchmark
             Spec = new IPAddressPoolSpec { Addresses = ["198.51.100.0/24", "203.0.113.0/24", "2001:db8::/48"] },
         }, default);
 
+        // The controller gets its own client, limited like the binary's when asked; the creating client is not.
+        using var controllerClient = new KubernetesClient(client.Configuration, qps > 0 ? new TokenBucketRateLimiter(qps, (int)(qps * 2)) : null);
         using var stop = new CancellationTokenSource();
-        var events = new EventRecorder(client, new EventRecorderOptions { Component = "barelb-controller", QueueCapacity = 100_000 }, NullLogger.Instance);
-        var controller = new LoadBalancerController(client, new ControllerOptions { Namespace = "barelb-system" }, events, NullLoggerFactory.Instance);
+        var events = new EventRecorder(controllerClient, new EventRecorderOptions { Component = "barelb-controller", QueueCapacity = 100_000 }, NullLogger.Instance);
+        var controller = new LoadBalancerController(controllerClient, new ControllerOptions { Namespace = "barelb-system" }, events, NullLoggerFactory.Instance);
         var running = Task.WhenAll(events.RunAsync(stop.Token), controller.RunAsync(stop.Token));
         await controller.Ready;
 
@@ -69,6 +73,7 @@ public static class ServiceChurnBenchmark
         {
         }
 
+        Console.WriteLine($"controller client limit: {(qps > 0 ? $"{qps} QPS, burst {(int)(qps * 2)}" : "none")}");
         Console.WriteLine($"services: {count} (IPv4 {services.Count(s => s.Spec.IpFamilyPolicy == "SingleStack" && s.Spec.IpFamilies![0] == "IPv4")}, " +
             $"IPv6 {services.Count(s => s.Spec.IpFamilyPolicy == "SingleStack" && s.Spec.IpFamilies![0] == "IPv6")}, " +
             $"dual-stack {services.Count(s => s.Spec.IpFamilyPolicy == "RequireDualStack")})");

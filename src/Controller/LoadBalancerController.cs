@@ -35,9 +35,8 @@ public sealed partial class LoadBalancerController
     private readonly PoolReconciler _pools;
     private readonly HashSet<string> _dirtyPools = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ConcurrentDictionary<ServiceKey, Task> _writes = new();
     private readonly ConcurrentDictionary<WorkItem, int> _failures = new();
-    private readonly SemaphoreSlim _writeSlots;
+    private readonly ServiceStatusWriter _writer;
 
     private ResourceInformer<Service>? _serviceInformer;
     private ResourceInformer<Namespace>? _namespaceInformer;
@@ -55,7 +54,7 @@ public sealed partial class LoadBalancerController
         Allocator = new PoolAllocator();
         _pools = new PoolReconciler(Allocator);
         _services = new ServiceReconciler(Allocator, options.LoadBalancerClass, _pools.IsFrozen);
-        _writeSlots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentWrites));
+        _writer = new ServiceStatusWriter(client, options.MaxConcurrentWrites, loggerFactory.CreateLogger<ServiceStatusWriter>());
     }
 
     /// <summary>Read it only from tests, after <see cref="Ready"/>: the allocator belongs to the loop's thread.</summary>
@@ -119,7 +118,7 @@ public sealed partial class LoadBalancerController
         {
             _ready.TrySetCanceled(ct);
             await stop.CancelAsync().ConfigureAwait(false);
-            await WritesInFlight().ConfigureAwait(false);
+            await _writer.DrainAsync().ConfigureAwait(false);
             foreach (var task in running)
             {
                 try
@@ -169,7 +168,7 @@ public sealed partial class LoadBalancerController
         {
             await SyncPoolsAsync(ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (IsTransient(e, ct))
+        catch (Exception e) when (TransientErrors.Is(e, ct))
         {
             // The allocator already holds every restored address; only a write failed, and the pool pass redoes it.
             LogRetry(WorkItem.Pools.ToString(), e.Message);
@@ -197,25 +196,17 @@ public sealed partial class LoadBalancerController
                 await ProcessAsync(item, ct).ConfigureAwait(false);
                 if (item.Kind != WorkKind.Service)
                 {
-                    // A Service item succeeds only once its write has landed (see StartWriteAsync).
+                    // A Service item succeeds only once its write has landed (see WriteAsync).
                     _failures.TryRemove(item, out _);
                 }
             }
-            catch (Exception e) when (IsTransient(e, ct))
+            catch (Exception e) when (TransientErrors.Is(e, ct))
             {
                 LogRetry(item.ToString(), e.Message);
                 RetryLater(item, ct);
             }
         }
     }
-
-    /// <summary>
-    /// Errors of the API or the network that a later attempt may not meet. Anything else is a bug and stops the
-    /// controller (and with it the process), rather than letting it limp on with unknown state.
-    /// </summary>
-    private static bool IsTransient(Exception e, CancellationToken ct) =>
-        !ct.IsCancellationRequested &&
-        e is KubernetesApiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or JsonException;
 
     /// <summary>Requeues after a delay that doubles with each consecutive failure of the item, up to a minute, with jitter.</summary>
     private void RetryLater(WorkItem item, CancellationToken ct)
@@ -388,118 +379,14 @@ public sealed partial class LoadBalancerController
         // An address that lies in no current pool keeps the pool it came from on record: a restart needs it to
         // know where the address belongs.
         var pool = decision.Assignment is null ? null : decision.Assignment.Pool ?? AnnotatedPool(service);
-        await StartWriteAsync(key, service, addresses, pool, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Decisions are made one at a time on the loop (the allocator needs no locks); writing them is I/O and runs
-    /// alongside, up to <see cref="ControllerOptions.MaxConcurrentWrites"/> at once, so the API round trips of
-    /// one Service do not hold up the next decision. A failed write is retried through the queue.
-    /// </summary>
-    private async Task StartWriteAsync(ServiceKey key, Service service, IReadOnlyList<IPAddress> addresses, string? pool, CancellationToken ct)
-    {
-        if (_writes.TryGetValue(key, out var pending))
-        {
-            // One Service's writes land in decision order: a newer one never races an older one's 409 retry.
-            await pending.ConfigureAwait(false);
-        }
-        await _writeSlots.WaitAsync(ct).ConfigureAwait(false);
         var item = WorkItem.ForService(key.Namespace, key.Name);
-        var write = Task.Run(async () =>
-        {
-            try
-            {
-                await WriteIngressAsync(service, addresses, ct).ConfigureAwait(false);
-                await WritePoolAnnotationAsync(service, pool, ct).ConfigureAwait(false);
-                _failures.TryRemove(item, out _);
-            }
-            catch (Exception e) when (IsTransient(e, ct))
+        await _writer.WriteAsync(key, service, addresses, pool,
+            onSuccess: () => _failures.TryRemove(item, out _),
+            onFailure: e =>
             {
                 LogRetry(key.ToString(), e.Message);
                 RetryLater(item, ct);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (Exception e)
-            {
-                // Not the API's fault; still, one Service's write must never stop the loop (the task is awaited
-                // by the next write for this Service). The queue brings it back.
-                LogWriteFailed(key.ToString(), e);
-                RetryLater(item, ct);
-            }
-            finally
-            {
-                _writeSlots.Release();
-            }
-        }, CancellationToken.None);
-        _writes[key] = write;
-        _ = write.ContinueWith(t => _writes.TryRemove(new KeyValuePair<ServiceKey, Task>(key, t)), TaskScheduler.Default);
-    }
-
-    private Task WritesInFlight() => Task.WhenAll(_writes.Values);
-
-    /// <summary>
-    /// PUT on /status carrying the resourceVersion we read, so a concurrent writer is never overwritten; on 409 we
-    /// read the Service again and retry.
-    /// </summary>
-    private async Task WriteIngressAsync(Service cached, IReadOnlyList<IPAddress> addresses, CancellationToken ct)
-    {
-        var wanted = addresses.Select(a => a.ToString()).ToList();
-        var service = cached;
-        for (var attempt = 0; ; attempt++)
-        {
-            var current = (service.Status?.LoadBalancer?.Ingress ?? []).Select(i => i.Ip).ToList();
-            if (current.SequenceEqual(wanted))
-            {
-                return;
-            }
-            var copy = Clone(service, CoreResources.Services);
-            copy.Status ??= new ServiceStatus();
-            copy.Status.LoadBalancer ??= new LoadBalancerStatus();
-            copy.Status.LoadBalancer.Ingress = wanted.Count == 0 ? null : wanted.Select(ip => new LoadBalancerIngress { Ip = ip }).ToList();
-            try
-            {
-                await _client.UpdateStatusAsync(CoreResources.Services, copy, ct).ConfigureAwait(false);
-                return;
-            }
-            catch (ConflictException) when (attempt < 5)
-            {
-                service = await _client.GetAsync(CoreResources.Services, cached.Metadata.Namespace, cached.Metadata.Name!, ct).ConfigureAwait(false);
-                if (service.Metadata.Uid != cached.Metadata.Uid)
-                {
-                    return;
-                }
-            }
-            catch (NotFoundException)
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task WritePoolAnnotationAsync(Service service, string? pool, CancellationToken ct)
-    {
-        string? current = null;
-        service.Metadata.Annotations?.TryGetValue(Annotations.IPAllocatedFromPool, out current);
-        if (current == pool)
-        {
-            return;
-        }
-        var patch = new JsonObject
-        {
-            ["metadata"] = new JsonObject
-            {
-                ["annotations"] = new JsonObject { [Annotations.IPAllocatedFromPool] = pool is null ? null : JsonValue.Create(pool) },
-            },
-        };
-        try
-        {
-            await _client.PatchAsync(CoreResources.Services, service.Metadata.Namespace, service.Metadata.Name!, patch, status: false, ct).ConfigureAwait(false);
-        }
-        catch (NotFoundException)
-        {
-        }
+            }, ct).ConfigureAwait(false);
     }
 
     /// <summary>Adds or removes the pool-protection finalizer, guarded by the resourceVersion we read.</summary>
@@ -559,7 +446,7 @@ public sealed partial class LoadBalancerController
             catch (NotFoundException)
             {
             }
-            catch (Exception e) when (IsTransient(e, ct))
+            catch (Exception e) when (TransientErrors.Is(e, ct))
             {
                 // The pool pass marks every pool dirty again, after a backoff.
                 LogRetry($"status of pool {name}", e.Message);
@@ -596,9 +483,6 @@ public sealed partial class LoadBalancerController
         var primary = families[0] == "IPv6" ? IpFamily.IPv6 : IpFamily.IPv4;
         return addresses.OrderBy(a => IpAddressMath.FamilyOf(a) == primary ? 0 : 1).ToList();
     }
-
-    private static T Clone<T>(T obj, ResourceType<T> type) where T : class, IKubernetesObject =>
-        JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(obj, type.TypeInfo), type.TypeInfo)!;
 
     private static bool LabelsEqual(Dictionary<string, string>? a, Dictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value));
@@ -648,9 +532,6 @@ public sealed partial class LoadBalancerController
 
     [LoggerMessage(8, LogLevel.Warning, "Retrying {Item}: {Reason}")]
     private partial void LogRetry(string item, string reason);
-
-    [LoggerMessage(10, LogLevel.Error, "Writing the status of Service {Service} failed unexpectedly; retrying")]
-    private partial void LogWriteFailed(string service, Exception e);
 
     [LoggerMessage(9, LogLevel.Information, "IPAddressPool {Pool} drained: finalizer removed")]
     private partial void LogPoolReleased(string? pool);

@@ -48,6 +48,8 @@ public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetim
             Assert.False(b.Elector.IsLeader);
         }
 
+        // The last renewal's continuation may still be on its way on a busy machine: wait for it, not for time.
+        await _client.WaitForRequestsAsync(r => r.Verb == "update" && r.Options is Lease { Spec.HolderIdentity: "a" }, 30, default).WaitAsync(Patience);
         var lease = await GetLeaseAsync();
         Assert.Equal("a", lease.Spec.HolderIdentity);
         Assert.Equal(0, lease.Spec.LeaseTransitions);

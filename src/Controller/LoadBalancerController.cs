@@ -203,17 +203,24 @@ public sealed partial class LoadBalancerController
             catch (Exception e) when (TransientErrors.Is(e, ct))
             {
                 LogRetry(item.ToString(), e.Message);
-                RetryLater(item, ct);
+                RetryLater(item, ct, e);
             }
         }
     }
 
-    /// <summary>Requeues after a delay that doubles with each consecutive failure of the item, up to a minute, with jitter.</summary>
-    private void RetryLater(WorkItem item, CancellationToken ct)
+    /// <summary>
+    /// Requeues after a delay that doubles with each consecutive failure of the item, up to a minute, with jitter;
+    /// never sooner than the API server asked for with a 429's retryAfterSeconds.
+    /// </summary>
+    private void RetryLater(WorkItem item, CancellationToken ct, Exception? cause = null)
     {
         var failures = _failures.AddOrUpdate(item, 1, (_, n) => Math.Min(n + 1, 16));
         var delay = TimeSpan.FromTicks(Math.Min(_options.RetryDelay.Ticks << (failures - 1), TimeSpan.FromMinutes(1).Ticks));
         delay *= 0.8 + (Random.Shared.NextDouble() * 0.4);
+        if (cause is TooManyRequestsException { Status.Details.RetryAfterSeconds: { } seconds } && TimeSpan.FromSeconds(seconds) > delay)
+        {
+            delay = TimeSpan.FromSeconds(seconds);
+        }
         _ = Task.Delay(delay, _time, ct).ContinueWith(t =>
         {
             if (!t.IsCanceled)
@@ -385,7 +392,7 @@ public sealed partial class LoadBalancerController
             onFailure: e =>
             {
                 LogRetry(key.ToString(), e.Message);
-                RetryLater(item, ct);
+                RetryLater(item, ct, e);
             }, ct).ConfigureAwait(false);
     }
 
@@ -450,7 +457,7 @@ public sealed partial class LoadBalancerController
             {
                 // The pool pass marks every pool dirty again, after a backoff.
                 LogRetry($"status of pool {name}", e.Message);
-                RetryLater(WorkItem.Pools, ct);
+                RetryLater(WorkItem.Pools, ct, e);
             }
         }
     }

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using BareLb.Api.Models;
+using BareLb.Kubernetes;
+using BareLb.Kubernetes.Events;
+using BareLb.Kubernetes.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using static BareLb.Controller.Tests.ControllerFixture;
+
+namespace BareLb.Controller.Tests;
+
+public sealed class TransientFailureTests
+{
+    /// <summary>Fails the first few status writes of Services and pools as a struggling API server would.</summary>
+    private sealed class FlakyClient(IKubernetesClient inner) : IKubernetesClient
+    {
+        public int ServiceStatusFailures = 2;
+        public int PoolStatusFailures = 2;
+        public int Injected;
+
+        private Exception? Fail(ref int budget, bool tooMany)
+        {
+            if (Interlocked.Decrement(ref budget) < 0)
+            {
+                return null;
+            }
+            Interlocked.Increment(ref Injected);
+            return tooMany
+                ? KubernetesApiException.From((HttpStatusCode)429, new Status { Code = 429, Reason = "TooManyRequests", Message = "slow down", Details = new StatusDetails { RetryAfterSeconds = 1 } })
+                : KubernetesApiException.From(HttpStatusCode.InternalServerError, new Status { Code = 500, Reason = "InternalError", Message = "etcd hiccup" });
+        }
+
+        public Task<T> UpdateStatusAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject =>
+            obj is Service && Fail(ref ServiceStatusFailures, tooMany: false) is { } e ? Task.FromException<T>(e) : inner.UpdateStatusAsync(type, obj, ct);
+
+        public Task<T> PatchAsync<T>(ResourceType<T> type, string? ns, string name, JsonNode mergePatch, bool status, CancellationToken ct) where T : class, IKubernetesObject =>
+            status && Fail(ref PoolStatusFailures, tooMany: true) is { } e ? Task.FromException<T>(e) : inner.PatchAsync(type, ns, name, mergePatch, status, ct);
+
+        public Task<T> GetAsync<T>(ResourceType<T> type, string? ns, string name, CancellationToken ct) where T : class, IKubernetesObject => inner.GetAsync(type, ns, name, ct);
+        public Task<KubernetesList<T>> ListAsync<T>(ResourceType<T> type, string? ns, ListOptions? options, CancellationToken ct) where T : class, IKubernetesObject => inner.ListAsync(type, ns, options, ct);
+        public Task<T> CreateAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject => inner.CreateAsync(type, obj, ct);
+        public Task<T> UpdateAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject => inner.UpdateAsync(type, obj, ct);
+        public Task DeleteAsync<T>(ResourceType<T> type, string? ns, string name, DeleteOptions? options, CancellationToken ct) where T : class, IKubernetesObject => inner.DeleteAsync(type, ns, name, options, ct);
+        public IAsyncEnumerable<WatchEvent<T>> WatchAsync<T>(ResourceType<T> type, string? ns, WatchOptions options, CancellationToken ct) where T : class, IKubernetesObject => inner.WatchAsync(type, ns, options, ct);
+    }
+
+    [Fact]
+    public async Task ApiErrorsOnStatusWrites_ControllerKeepsRunningAndConverges()
+    {
+        await using var f = await StartAsync(startController: false);
+        await f.CreatePoolAsync("main", "198.51.100.0/28");
+        var client = new FlakyClient(f.Client);
+        using var stop = new CancellationTokenSource();
+        var events = new EventRecorder(client, new EventRecorderOptions { Component = "barelb-controller" }, NullLogger.Instance);
+        var controller = new LoadBalancerController(client,
+            new ControllerOptions { Namespace = SystemNamespace, RetryDelay = TimeSpan.FromMilliseconds(50), PoolStatusInterval = TimeSpan.FromMilliseconds(50) },
+            events, NullLoggerFactory.Instance);
+        var running = controller.RunAsync(stop.Token);
+        var recording = events.RunAsync(stop.Token);
+
+        await f.CreateServiceAsync(LoadBalancer("web"));
+
+        Assert.Equal(["198.51.100.0"], Ingress(await f.WaitForIngressAsync("web")));
+        await EventuallyAsync(async () => (await f.GetPoolAsync("main")).Status?.AssignedIPv4 == 1 ? "" : null, "pool status written after failures");
+        Assert.Equal(4, client.Injected);
+        Assert.False(running.IsCompleted, "the controller stopped on a transient API error");
+        await stop.CancelAsync();
+        await Task.WhenAll(running, recording);
+    }
+}

@@ -4,6 +4,7 @@ using BareLb.Kubernetes;
 using BareLb.Kubernetes.Events;
 using BareLb.Kubernetes.Models;
 using Microsoft.Extensions.Logging.Abstractions;
+using BareLb.TestSupport;
 using static BareLb.Controller.Tests.ControllerFixture;
 
 namespace BareLb.Controller.Tests;
@@ -14,21 +15,21 @@ public sealed class StatusConflictTests
     /// Passes everything through, but before the first status update of each Service another writer changes the
     /// Service (a label), so the controller's PUT carries a stale resourceVersion and the server answers 409.
     /// </summary>
-    private sealed class InterferingClient(IKubernetesClient inner) : IKubernetesClient
+    private sealed class InterferingClient(IKubernetesClient inner) : DelegatingKubernetesClient(inner)
     {
         private readonly HashSet<string> _interfered = [];
         public int Conflicts;
 
-        public async Task<T> UpdateStatusAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject
+        public override async Task<T> UpdateStatusAsync<T>(ResourceType<T> type, T obj, CancellationToken ct)
         {
             if (obj is Service && _interfered.Add(obj.Metadata.Name!))
             {
                 var patch = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["touched"] = "yes" } } };
-                await inner.PatchAsync(type, obj.Metadata.Namespace, obj.Metadata.Name!, patch, status: false, ct);
+                await Inner.PatchAsync(type, obj.Metadata.Namespace, obj.Metadata.Name!, patch, status: false, ct);
             }
             try
             {
-                return await inner.UpdateStatusAsync(type, obj, ct);
+                return await Inner.UpdateStatusAsync(type, obj, ct);
             }
             catch (ConflictException)
             {
@@ -37,13 +38,6 @@ public sealed class StatusConflictTests
             }
         }
 
-        public Task<T> GetAsync<T>(ResourceType<T> type, string? ns, string name, CancellationToken ct) where T : class, IKubernetesObject => inner.GetAsync(type, ns, name, ct);
-        public Task<KubernetesList<T>> ListAsync<T>(ResourceType<T> type, string? ns, ListOptions? options, CancellationToken ct) where T : class, IKubernetesObject => inner.ListAsync(type, ns, options, ct);
-        public Task<T> CreateAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject => inner.CreateAsync(type, obj, ct);
-        public Task<T> UpdateAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject => inner.UpdateAsync(type, obj, ct);
-        public Task<T> PatchAsync<T>(ResourceType<T> type, string? ns, string name, JsonNode mergePatch, bool status, CancellationToken ct) where T : class, IKubernetesObject => inner.PatchAsync(type, ns, name, mergePatch, status, ct);
-        public Task DeleteAsync<T>(ResourceType<T> type, string? ns, string name, DeleteOptions? options, CancellationToken ct) where T : class, IKubernetesObject => inner.DeleteAsync(type, ns, name, options, ct);
-        public IAsyncEnumerable<WatchEvent<T>> WatchAsync<T>(ResourceType<T> type, string? ns, WatchOptions options, CancellationToken ct) where T : class, IKubernetesObject => inner.WatchAsync(type, ns, options, ct);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using BareLb.Kubernetes;
 using BareLb.Kubernetes.Events;
 using BareLb.Kubernetes.Models;
 using Microsoft.Extensions.Logging.Abstractions;
+using BareLb.TestSupport;
 using static BareLb.Controller.Tests.ControllerFixture;
 
 namespace BareLb.Controller.Tests;
@@ -12,7 +13,7 @@ namespace BareLb.Controller.Tests;
 public sealed class TransientFailureTests
 {
     /// <summary>Fails the first few status writes of Services and pools as a struggling API server would.</summary>
-    private sealed class FlakyClient(IKubernetesClient inner) : IKubernetesClient
+    private sealed class FlakyClient(IKubernetesClient inner) : DelegatingKubernetesClient(inner)
     {
         public int ServiceStatusFailures = 2;
         public int PoolStatusFailures = 2;
@@ -30,18 +31,12 @@ public sealed class TransientFailureTests
                 : KubernetesApiException.From(HttpStatusCode.InternalServerError, new Status { Code = 500, Reason = "InternalError", Message = "etcd hiccup" });
         }
 
-        public Task<T> UpdateStatusAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject =>
-            obj is Service && Fail(ref ServiceStatusFailures, tooMany: false) is { } e ? Task.FromException<T>(e) : inner.UpdateStatusAsync(type, obj, ct);
+        public override Task<T> UpdateStatusAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) =>
+            obj is Service && Fail(ref ServiceStatusFailures, tooMany: false) is { } e ? Task.FromException<T>(e) : Inner.UpdateStatusAsync(type, obj, ct);
 
-        public Task<T> PatchAsync<T>(ResourceType<T> type, string? ns, string name, JsonNode mergePatch, bool status, CancellationToken ct) where T : class, IKubernetesObject =>
-            status && Fail(ref PoolStatusFailures, tooMany: true) is { } e ? Task.FromException<T>(e) : inner.PatchAsync(type, ns, name, mergePatch, status, ct);
+        public override Task<T> PatchAsync<T>(ResourceType<T> type, string? ns, string name, JsonNode mergePatch, bool status, CancellationToken ct) =>
+            status && Fail(ref PoolStatusFailures, tooMany: true) is { } e ? Task.FromException<T>(e) : Inner.PatchAsync(type, ns, name, mergePatch, status, ct);
 
-        public Task<T> GetAsync<T>(ResourceType<T> type, string? ns, string name, CancellationToken ct) where T : class, IKubernetesObject => inner.GetAsync(type, ns, name, ct);
-        public Task<KubernetesList<T>> ListAsync<T>(ResourceType<T> type, string? ns, ListOptions? options, CancellationToken ct) where T : class, IKubernetesObject => inner.ListAsync(type, ns, options, ct);
-        public Task<T> CreateAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject => inner.CreateAsync(type, obj, ct);
-        public Task<T> UpdateAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject => inner.UpdateAsync(type, obj, ct);
-        public Task DeleteAsync<T>(ResourceType<T> type, string? ns, string name, DeleteOptions? options, CancellationToken ct) where T : class, IKubernetesObject => inner.DeleteAsync(type, ns, name, options, ct);
-        public IAsyncEnumerable<WatchEvent<T>> WatchAsync<T>(ResourceType<T> type, string? ns, WatchOptions options, CancellationToken ct) where T : class, IKubernetesObject => inner.WatchAsync(type, ns, options, ct);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class LeaderHandoverTests
         RetryPeriod = TimeSpan.FromMilliseconds(200),
     };
 
-    private sealed class Replica(ControllerFixture f, string identity) : IAsyncDisposable
+    private sealed class Replica(ControllerFixture f, string identity, LeaderElectionOptions? election = null) : IAsyncDisposable
     {
         private readonly CancellationTokenSource _stop = new();
         private Task? _run;
@@ -27,7 +27,7 @@ public sealed class LeaderHandoverTests
         {
             var events = new EventRecorder(f.Client, new EventRecorderOptions { Component = "barelb-controller", Host = identity }, NullLogger.Instance);
             Controller = new LeaderElectedController(f.Client, new ControllerOptions { Namespace = SystemNamespace }, events,
-                NullLoggerFactory.Instance, TimeProvider.System, identity, FastElection, () => Interlocked.Increment(ref LostLeadership));
+                NullLoggerFactory.Instance, TimeProvider.System, identity, election ?? FastElection, () => Interlocked.Increment(ref LostLeadership));
             _run = Task.WhenAll(events.RunAsync(_stop.Token), Controller.RunAsync(_stop.Token));
         }
 
@@ -80,5 +80,38 @@ public sealed class LeaderHandoverTests
         // A released Lease is taken at the standby's next attempt, not after the 3 s lease duration.
         Assert.True(handover < TimeSpan.FromSeconds(1.5), $"handover took {handover}");
         Assert.Equal(0, a.LostLeadership);
+    }
+
+    [Fact]
+    public async Task TwoReplicas_LeaderDiesWithoutRelease_StandbyWaitsOutLeaseThenTakesOver()
+    {
+        await using var f = await StartAsync(startController: false);
+        await f.CreatePoolAsync("main", "198.51.100.0/28");
+        // A crash: the leader stops without giving the Lease back.
+        var crashing = new LeaderElectionOptions
+        {
+            LeaseDuration = FastElection.LeaseDuration,
+            RenewDeadline = FastElection.RenewDeadline,
+            RetryPeriod = FastElection.RetryPeriod,
+            ReleaseOnCancel = false,
+        };
+        var a = new Replica(f, "replica-a", crashing);
+        await using var b = new Replica(f, "replica-b");
+        a.Start();
+        await EventuallyAsync(() => Task.FromResult(a.Controller.Current is not null ? "" : null), "replica-a to lead");
+        b.Start();
+        await f.CreateServiceAsync(LoadBalancer("web"));
+        var before = Ingress(await f.WaitForIngressAsync("web"));
+
+        var clock = Stopwatch.StartNew();
+        await a.DisposeAsync();
+        await EventuallyAsync(() => Task.FromResult(b.Controller.Current is not null ? "" : null), "replica-b to lead");
+        var takeover = clock.Elapsed;
+        await f.CreateServiceAsync(LoadBalancer("after"));
+
+        Assert.Equal(["198.51.100.1"], Ingress(await f.WaitForIngressAsync("after")));
+        Assert.Equal(before, Ingress(await f.GetServiceAsync("web")));
+        // Never before the lease ran out (judged from when the standby last saw it change), not much after.
+        Assert.InRange(takeover, FastElection.LeaseDuration - FastElection.RetryPeriod * 2, FastElection.LeaseDuration + TimeSpan.FromSeconds(2));
     }
 }

@@ -138,12 +138,12 @@ public sealed class PoolAllocatorLifecycleTests
     {
         var allocator = AllocatorWith(Pool("p", "10.0.0.0/24"));
 
-        var result = allocator.Restore(Service("ns/a"), [Ip("192.0.2.1")]);
+        var result = allocator.Restore(Service("ns/a"), [Ip("203.0.113.1")]);
 
         Assert.True(result.Succeeded);
         Assert.Null(result.Assignment!.Pool);
         Assert.Equal([result.Assignment], allocator.Orphans());
-        Assert.Equal(AllocationFailure.AddressInUse, allocator.Restore(Service("ns/b"), [Ip("192.0.2.1")]).Failure);
+        Assert.Equal(AllocationFailure.AddressInUse, allocator.Restore(Service("ns/b"), [Ip("203.0.113.1")]).Failure);
     }
 
     [Fact]

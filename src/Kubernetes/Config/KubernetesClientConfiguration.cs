@@ -10,7 +10,7 @@ public sealed record KubernetesClientConfiguration
 {
     public const string DefaultNamespace = "default";
 
-    /// <summary>Base address, e.g. https://10.96.0.1:443 or https://[fd00::1]:6443/prefix.</summary>
+    /// <summary>Base address, e.g. https://10.96.0.1:443 or https://[2001:db8::1]:6443/prefix.</summary>
     public required Uri Server { get; init; }
 
     /// <summary>The context's namespace (in-cluster: the pod's), "default" when none is set.</summary>

@@ -196,17 +196,17 @@ public sealed class KubernetesClientTests : IClassFixture<ClusterFixture>, IDisp
         var ns = await NewNamespaceAsync();
         var service = await Client.CreateAsync(CoreResources.Services, NewService(ns, "web"), Ct);
 
-        service.Status = new ServiceStatus { LoadBalancer = new LoadBalancerStatus { Ingress = [new LoadBalancerIngress { Ip = "192.0.2.10" }] } };
+        service.Status = new ServiceStatus { LoadBalancer = new LoadBalancerStatus { Ingress = [new LoadBalancerIngress { Ip = "198.51.100.10" }] } };
         service.Spec.LoadBalancerClass = "ignored-by-status";
         var afterStatus = await Client.UpdateStatusAsync(CoreResources.Services, service, Ct);
-        Assert.Equal("192.0.2.10", Assert.Single(afterStatus.Status!.LoadBalancer!.Ingress!).Ip);
+        Assert.Equal("198.51.100.10", Assert.Single(afterStatus.Status!.LoadBalancer!.Ingress!).Ip);
         Assert.Null(afterStatus.Spec.LoadBalancerClass);
 
-        afterStatus.Status!.LoadBalancer!.Ingress![0].Ip = "192.0.2.99";
+        afterStatus.Status!.LoadBalancer!.Ingress![0].Ip = "198.51.100.99";
         afterStatus.Metadata.Labels = new() { ["touched"] = "yes" };
         var afterUpdate = await Client.UpdateAsync(CoreResources.Services, afterStatus, Ct);
         Assert.Equal("yes", afterUpdate.Metadata.Labels!["touched"]);
-        Assert.Equal("192.0.2.10", afterUpdate.Status!.LoadBalancer!.Ingress![0].Ip);
+        Assert.Equal("198.51.100.10", afterUpdate.Status!.LoadBalancer!.Ingress![0].Ip);
     }
 
     [Fact]
@@ -228,7 +228,7 @@ public sealed class KubernetesClientTests : IClassFixture<ClusterFixture>, IDisp
     {
         var ns = await NewNamespaceAsync();
         var service = await Client.CreateAsync(CoreResources.Services, NewService(ns, "web"), Ct);
-        service.Status = new ServiceStatus { LoadBalancer = new LoadBalancerStatus { Ingress = [new LoadBalancerIngress { Ip = "192.0.2.1" }] } };
+        service.Status = new ServiceStatus { LoadBalancer = new LoadBalancerStatus { Ingress = [new LoadBalancerIngress { Ip = "198.51.100.1" }] } };
         await Client.UpdateStatusAsync(CoreResources.Services, service, Ct);
 
         await Assert.ThrowsAsync<ConflictException>(() => Client.UpdateStatusAsync(CoreResources.Services, service, Ct));

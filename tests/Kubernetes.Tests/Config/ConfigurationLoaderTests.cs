@@ -162,7 +162,7 @@ public sealed class ConfigurationLoaderTests : IDisposable
 
     [Theory]
     [InlineData("10.96.0.1", "443", "https://10.96.0.1/")]
-    [InlineData("fd00:10:96::1", "443", "https://[fd00:10:96::1]/")]
+    [InlineData("2001:db8:10:96::1", "443", "https://[2001:db8:10:96::1]/")]
     [InlineData("::1", "6443", "https://[::1]:6443/")]
     [InlineData("kubernetes.default.svc", "8443", "https://kubernetes.default.svc:8443/")]
     public void LoadInCluster_Host_IsBracketedWhenIpv6(string host, string port, string expected)

@@ -74,11 +74,11 @@ public sealed class EventRecorderTests : IAsyncLifetime
         var api = await CreateServiceAsync("tenant", "api");
         var variants = new (Service Svc, EventType Type, string Reason, string Message)[]
         {
-            (web, EventType.Normal, "IPAllocated", "assigned 192.0.2.10"),
-            (web, EventType.Normal, "IPAllocated", "assigned 192.0.2.11"),
-            (web, EventType.Warning, "IPAllocated", "assigned 192.0.2.10"),
-            (web, EventType.Normal, "IPReleased", "assigned 192.0.2.10"),
-            (api, EventType.Normal, "IPAllocated", "assigned 192.0.2.10"),
+            (web, EventType.Normal, "IPAllocated", "assigned 198.51.100.10"),
+            (web, EventType.Normal, "IPAllocated", "assigned 198.51.100.11"),
+            (web, EventType.Warning, "IPAllocated", "assigned 198.51.100.10"),
+            (web, EventType.Normal, "IPReleased", "assigned 198.51.100.10"),
+            (api, EventType.Normal, "IPAllocated", "assigned 198.51.100.10"),
         };
 
         foreach (var v in variants)
@@ -98,9 +98,9 @@ public sealed class EventRecorderTests : IAsyncLifetime
         var recorder = StartRecorder();
         var svc = await CreateServiceAsync("tenant", "web");
 
-        await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "IPAllocated", "assigned 192.0.2.10", default).WaitAsync(Patience);
+        await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "IPAllocated", "assigned 198.51.100.10", default).WaitAsync(Patience);
         _time.Advance(TimeSpan.FromMinutes(10));
-        await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "IPAllocated", "assigned 192.0.2.10", default).WaitAsync(Patience);
+        await recorder.RecordAsync(svc, CoreResources.Services, EventType.Normal, "IPAllocated", "assigned 198.51.100.10", default).WaitAsync(Patience);
 
         var events = await ListEventsAsync("tenant");
         Assert.Equal(2, events.Count);

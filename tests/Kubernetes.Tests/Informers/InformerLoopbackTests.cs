@@ -47,7 +47,7 @@ public sealed class InformerLoopbackTests
         var held = client.HoldNextWatch();
         await held.Within();
         var modified = await cluster.Client.PatchAsync(CoreResources.Services, "default", "modify",
-            new JsonObject { ["spec"] = new JsonObject { ["loadBalancerIP"] = "192.0.2.9" } }, status: false, stop.Token);
+            new JsonObject { ["spec"] = new JsonObject { ["loadBalancerIP"] = "198.51.100.9" } }, status: false, stop.Token);
         await cluster.Client.DeleteAsync(CoreResources.Services, "default", "delete", null, stop.Token);
         await cluster.Client.DeleteAsync(CoreResources.Services, "default", "recreate", null, stop.Token);
         var recreated = await cluster.Client.CreateAsync(CoreResources.Services, Service("default", "recreate"), stop.Token);

@@ -81,7 +81,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         _client.CloseWatches();
         await _client.WaitForRequestsAsync(r => r.Verb == "watch", 2, default).Within();
         var three = await _client.CreateAsync(CoreResources.Services, Service("a", "three"), default);
-        one.Spec.LoadBalancerIP = "192.0.2.1";
+        one.Spec.LoadBalancerIP = "198.51.100.1";
         var oneUpdated = await _client.UpdateAsync(CoreResources.Services, one, default);
         await _client.DeleteAsync(CoreResources.Services, "a", "two", null, default);
         var deletedAt = _client.CurrentResourceVersion;
@@ -123,7 +123,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         // the objects change and the server forgets the history the informer would need.
         _client.CloseWatches();
         var reconnectDelay = await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), default).Within();
-        modify.Spec.LoadBalancerIP = "192.0.2.7";
+        modify.Spec.LoadBalancerIP = "198.51.100.7";
         var modified = await _client.UpdateAsync(CoreResources.Services, modify, default);
         await _client.DeleteAsync(CoreResources.Services, "a", "delete", null, default);
         await _client.DeleteAsync(CoreResources.Services, "a", "recreate", null, default);
@@ -305,7 +305,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         var versions = new List<string> { svc.Metadata.ResourceVersion! };
         for (var i = 0; i < 50; i++)
         {
-            svc.Spec.LoadBalancerIP = $"192.0.2.{i}";
+            svc.Spec.LoadBalancerIP = $"198.51.100.{i}";
             svc = await _client.UpdateAsync(CoreResources.Services, svc, default);
             versions.Add(svc.Metadata.ResourceVersion!);
         }

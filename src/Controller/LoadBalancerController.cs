@@ -57,8 +57,8 @@ public sealed partial class LoadBalancerController
         _writer = new ServiceStatusWriter(client, options.MaxConcurrentWrites, loggerFactory.CreateLogger<ServiceStatusWriter>());
     }
 
-    /// <summary>Read it only from tests, after <see cref="Ready"/>: the allocator belongs to the loop's thread.</summary>
-    public PoolAllocator Allocator { get; }
+    /// <summary>Used only from the loop's thread (and the restore before it), so it needs no locks.</summary>
+    private PoolAllocator Allocator { get; }
 
     /// <summary>Completes once caches have synced and every existing assignment has been restored.</summary>
     public Task Ready => _ready.Task;

@@ -50,7 +50,7 @@ public sealed class BadInputTests
 
         Assert.Contains(reason, message, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(before, Ingress(await f.GetServiceAsync("web")));
-        Assert.NotEmpty(name);
+        _ = name; // the case label: it names the row in the test output
     }
 
     [Fact]

@@ -184,12 +184,6 @@ public sealed class ControllerFixture : IAsyncDisposable
             return c is not null && c.Status == status && (contains is null || c.Message?.Contains(contains) == true) ? p : null;
         }, $"pool {pool} condition {type}={status}" + (contains is null ? "" : $" containing \"{contains}\""));
 
-    public static bool InRange(string ip, string first, string last)
-    {
-        var a = Allocator.IpAddressMath.ToUInt128(IPAddress.Parse(ip));
-        return a >= Allocator.IpAddressMath.ToUInt128(IPAddress.Parse(first)) && a <= Allocator.IpAddressMath.ToUInt128(IPAddress.Parse(last));
-    }
-
     public async ValueTask DisposeAsync()
     {
         await StopControllerAsync();

@@ -120,7 +120,7 @@ public sealed class LoadBalancerControllerTests
         Assert.Contains(expected, ev.Message);
         Assert.Equal("Warning", ev.Type);
         Assert.Empty(Ingress(await f.GetServiceAsync("bad")));
-        Assert.NotEmpty(name);
+        _ = name; // the case label: it names the row in the test output
     }
 
     [Fact]

@@ -63,7 +63,7 @@ public sealed class BadInputTests
 
         await f.CreateServiceAsync(service);
 
-        var ev = await f.WaitForEventAsync("both", "AllocationFailed");
+        var ev = await f.WaitForEventAsync("both", "AllocationFailed", contains: "spec.loadBalancerIP");
         Assert.Contains("spec.loadBalancerIP: set together with annotation barelb.io/loadBalancerIPs", ev.Message);
         Assert.Empty(Ingress(await f.GetServiceAsync("both")));
     }
@@ -78,7 +78,7 @@ public sealed class BadInputTests
 
         await f.CreateServiceAsync(LoadBalancer("second", new() { [Annotations.LoadBalancerIPs] = "198.51.100.5" }));
 
-        var ev = await f.WaitForEventAsync("second", "AllocationFailed");
+        var ev = await f.WaitForEventAsync("second", "AllocationFailed", contains: "address in use");
         Assert.Contains("address in use", ev.Message);
         Assert.Contains("demo/first", ev.Message);
         Assert.Equal(["198.51.100.5"], Ingress(await f.GetServiceAsync("first")));

@@ -116,7 +116,7 @@ public sealed class LoadBalancerControllerTests
 
         await f.CreateServiceAsync(LoadBalancer("bad", annotations));
 
-        var ev = await f.WaitForEventAsync("bad", "AllocationFailed");
+        var ev = await f.WaitForEventAsync("bad", "AllocationFailed", contains: expected);
         Assert.Contains(expected, ev.Message);
         Assert.Equal("Warning", ev.Type);
         Assert.Empty(Ingress(await f.GetServiceAsync("bad")));
@@ -134,7 +134,8 @@ public sealed class LoadBalancerControllerTests
         var patch = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [Annotations.LoadBalancerIPs] = "not-an-ip" } } };
         await f.Client.PatchAsync(CoreResources.Services, AppNamespace, "web", patch, status: false, default);
 
-        var ev = await f.WaitForEventAsync("web", "AllocationFailed");
+        // Only the event about the edit: an earlier "no compatible pool" may precede the pool reaching the cache.
+        var ev = await f.WaitForEventAsync("web", "AllocationFailed", contains: "invalid request");
         Assert.Contains("(keeping 198.51.100.0)", ev.Message);
         Assert.Equal(before, Ingress(await f.GetServiceAsync("web")));
     }
@@ -165,7 +166,7 @@ public sealed class LoadBalancerControllerTests
         Assert.Equal(first, Ingress(await f.WaitForIngressAsync("https")));
 
         await f.CreateServiceAsync(LoadBalancer("clash", new(key) { [Annotations.LoadBalancerIPs] = first[0] }, port: 80));
-        var ev = await f.WaitForEventAsync("clash", "AllocationFailed");
+        var ev = await f.WaitForEventAsync("clash", "AllocationFailed", contains: "TCP/80");
         Assert.Contains("TCP/80", ev.Message);
         Assert.Contains("demo/http", ev.Message);
     }
@@ -337,7 +338,8 @@ public sealed class LoadBalancerControllerTests
             held.AddRange(Ingress(await f.WaitForIngressAsync($"s{i}")));
         }
         Assert.Equal(3, held.Distinct().Count());
-        await f.WaitForEventAsync("s3", "AllocationFailed");
+        await f.WaitForEventAsync("s3", "AllocationFailed", contains: "pool exhausted");
+        Assert.Empty(Ingress(await f.GetServiceAsync("s3")));
     }
 
     [Fact]

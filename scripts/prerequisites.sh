@@ -3,8 +3,14 @@
 
 ensure_prerequisites() {
   local missing=()
-  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
-  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  # command:package pairs. The network tests drive real peers (FRR, BIRD, GoBGP, keepalived) and real
+  # client tools (arping, ndisc6, curl) inside network namespaces; SharpPcap needs libpcap for client captures.
+  local pair
+  for pair in ip:iproute2 curl:curl nft:nftables arping:arping ndisc6:ndisc6 tcpdump:tcpdump ping:iputils-ping \
+      vtysh:frr bird:bird2 gobgpd:gobgpd keepalived:keepalived; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || [ -x "/usr/lib/frr/${pair%%:*}" ] || missing+=("${pair#*:}")
+  done
+  [ -e /usr/lib/x86_64-linux-gnu/libpcap.so.0.8 ] || ldconfig -p 2>/dev/null | grep -q 'libpcap.so.0.8' || missing+=(libpcap0.8)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing: ${missing[*]}"
     apt-get update -qq

@@ -8,7 +8,8 @@ using BareLb.Kubernetes;
 using BareLb.Kubernetes.Config;
 using BareLb.Kubernetes.Events;
 using BareLb.Kubernetes.Http;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using BareLb.Kubernetes.RateLimiting;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -36,11 +37,11 @@ public static class ServiceChurnBenchmark
         using var client = new KubernetesClient(new KubernetesClientConfiguration { Server = server.BaseAddress, RequestTimeout = TimeSpan.FromMinutes(1) });
         foreach (var name in new[] { "barelb-system", Ns })
         {
-            await client.CreateAsync(CoreResources.Namespaces, new Namespace { Metadata = new ObjectMeta { Name = name } }, default);
+            await client.CreateAsync(CoreResources.Namespaces, new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, default);
         }
         await client.CreateAsync(BareLbResources.IPAddressPools, new IPAddressPool
         {
-            Metadata = new ObjectMeta { Name = "main", Namespace = "barelb-system" },
+            Metadata = new V1ObjectMeta { Name = "main", NamespaceProperty = "barelb-system" },
             Spec = new IPAddressPoolSpec { Addresses = ["198.51.100.0/24", "203.0.113.0/24", "2001:db8::/48"] },
         }, default);
 
@@ -84,7 +85,7 @@ public static class ServiceChurnBenchmark
         return 0;
     }
 
-    private static Service Build(int i, ConcurrentDictionary<string, int> expected)
+    private static V1Service Build(int i, ConcurrentDictionary<string, int> expected)
     {
         var kind = (i % 10) switch { < 4 => "v4", < 7 => "v6", _ => "ds" };
         var name = $"svc-{i:D5}";
@@ -95,18 +96,18 @@ public static class ServiceChurnBenchmark
             annotations[Annotations.AllowSharedIP] = $"{kind}-{i / (10 * SharingGroup)}";
         }
         expected[name] = kind == "ds" ? 2 : 1;
-        return new Service
+        return new V1Service
         {
-            Metadata = new ObjectMeta { Name = name, Namespace = Ns, Annotations = annotations },
-            Spec = new ServiceSpec
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Ns, Annotations = annotations },
+            Spec = new V1ServiceSpec
             {
                 Type = "LoadBalancer",
                 // 10,000 LoadBalancers would exhaust the 2,768 NodePorts, as on a real cluster.
                 AllocateLoadBalancerNodePorts = false,
                 IpFamilies = kind switch { "v4" => ["IPv4"], "v6" => ["IPv6"], _ => ["IPv4", "IPv6"] },
                 IpFamilyPolicy = kind == "ds" ? "RequireDualStack" : "SingleStack",
-                Selector = new() { ["app"] = name },
-                Ports = [new ServicePort { Port = 1000 + (i / 10) % SharingGroup, Protocol = "TCP" }],
+                Selector = new Dictionary<string, string>() { ["app"] = name },
+                Ports = [new V1ServicePort { Port = 1000 + (i / 10) % SharingGroup, Protocol = "TCP" }],
             },
         };
     }

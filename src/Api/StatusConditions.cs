@@ -1,4 +1,6 @@
-using BareLb.Kubernetes.Models;
+using BareLb.Api.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api;
 

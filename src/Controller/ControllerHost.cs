@@ -1,7 +1,7 @@
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Config;
 using BareLb.Kubernetes.Events;
-using BareLb.Kubernetes.Http;
+using BareLb.Kubernetes.Client;
 using BareLb.Kubernetes.LeaderElection;
 using BareLb.Kubernetes.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,11 +18,11 @@ public static class ControllerHost
 {
     public static async Task<int> RunAsync(ControllerCommandLine args, CancellationToken ct)
     {
-        KubernetesClientConfiguration configuration;
+        ApiConnection configuration;
         try
         {
             // --kubeconfig, then KUBECONFIG, then in-cluster, then ~/.kube/config.
-            configuration = KubernetesClientConfiguration.Load(args.Kubeconfig);
+            configuration = ApiConnection.Load(args.Kubeconfig);
         }
         catch (KubernetesConfigurationException e)
         {

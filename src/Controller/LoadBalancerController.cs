@@ -5,14 +5,15 @@ using System.Text.Json.Nodes;
 using BareLb.Allocator;
 using BareLb.Api;
 using BareLb.Api.Models;
-using BareLb.Api.Serialization;
+
 using BareLb.Controller.Pools;
 using BareLb.Controller.Reconciliation;
 using BareLb.Controller.Services;
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Events;
 using BareLb.Kubernetes.Informers;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace BareLb.Controller;
@@ -38,8 +39,8 @@ public sealed partial class LoadBalancerController
     private readonly ConcurrentDictionary<WorkItem, int> _failures = new();
     private readonly ServiceStatusWriter _writer;
 
-    private ResourceInformer<Service>? _serviceInformer;
-    private ResourceInformer<Namespace>? _namespaceInformer;
+    private ResourceInformer<V1Service>? _serviceInformer;
+    private ResourceInformer<V1Namespace>? _namespaceInformer;
     private ResourceInformer<IPAddressPool>? _poolInformer;
 
     public LoadBalancerController(IKubernetesClient client, ControllerOptions options, EventRecorder events,
@@ -67,19 +68,19 @@ public sealed partial class LoadBalancerController
     public async Task RunAsync(CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var informerLogger = _loggerFactory.CreateLogger<ResourceInformer<Service>>();
-        _serviceInformer = new ResourceInformer<Service>(_client, CoreResources.Services, null, informerLogger, _time);
-        _namespaceInformer = new ResourceInformer<Namespace>(_client, CoreResources.Namespaces, null, informerLogger, _time);
+        var informerLogger = _loggerFactory.CreateLogger<ResourceInformer<V1Service>>();
+        _serviceInformer = new ResourceInformer<V1Service>(_client, CoreResources.Services, null, informerLogger, _time);
+        _namespaceInformer = new ResourceInformer<V1Namespace>(_client, CoreResources.Namespaces, null, informerLogger, _time);
         _poolInformer = new ResourceInformer<IPAddressPool>(_client, BareLbResources.IPAddressPools,
             new ResourceInformerOptions { Namespace = _options.Namespace }, informerLogger, _time);
 
-        _serviceInformer.AddEventHandler(new ResourceEventHandler<Service>(
+        _serviceInformer.AddEventHandler(new ResourceEventHandler<V1Service>(
             s => EnqueueService(s), (_, s) => EnqueueService(s), s => EnqueueService(s)));
-        _namespaceInformer.AddEventHandler(new ResourceEventHandler<Namespace>(
+        _namespaceInformer.AddEventHandler(new ResourceEventHandler<V1Namespace>(
             onAdd: added => _queue.Add(WorkItem.ForNamespace(added.Metadata.Name ?? "")),
             onUpdate: (old, now) =>
             {
-                if (!LabelsEqual(old.Metadata.Labels, now.Metadata.Labels))
+                if (!LabelsEqual(old.Metadata.LabelsOrEmpty(), now.Metadata.LabelsOrEmpty()))
                 {
                     _queue.Add(WorkItem.ForNamespace(now.Metadata.Name ?? ""));
                 }
@@ -141,12 +142,12 @@ public sealed partial class LoadBalancerController
         _pools.Sync(_poolInformer!.List());
         var services = _serviceInformer!.List()
             .OrderBy(s => s.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue)
-            .ThenBy(s => s.Metadata.Namespace, StringComparer.Ordinal)
+            .ThenBy(s => s.Metadata.NamespaceProperty, StringComparer.Ordinal)
             .ThenBy(s => s.Metadata.Name, StringComparer.Ordinal);
         var restored = 0;
         foreach (var service in services)
         {
-            var result = _services.Restore(service, NamespaceLabels(service.Metadata.Namespace));
+            var result = _services.Restore(service, NamespaceLabels(service.Metadata.NamespaceProperty));
             if (result is null)
             {
                 continue;
@@ -247,7 +248,7 @@ public sealed partial class LoadBalancerController
                 await ApplyAsync(key, service, decision, ct).ConfigureAwait(false);
                 return;
             case WorkKind.Namespace:
-                foreach (var s in _serviceInformer!.List().Where(s => s.Metadata.Namespace == item.Name))
+                foreach (var s in _serviceInformer!.List().Where(s => s.Metadata.NamespaceProperty == item.Name))
                 {
                     EnqueueService(s);
                 }
@@ -336,7 +337,7 @@ public sealed partial class LoadBalancerController
         _pools.SetStuck(stuck);
     }
 
-    private async Task ApplyAsync(ServiceKey key, Service? service, ServiceDecision decision, CancellationToken ct)
+    private async Task ApplyAsync(ServiceKey key, V1Service? service, ServiceDecision decision, CancellationToken ct)
     {
         MarkDirty(decision.Previous?.Pool);
         MarkDirty(decision.Assignment?.Pool);
@@ -361,7 +362,7 @@ public sealed partial class LoadBalancerController
             _events.Record(service, CoreResources.Services, EventType.Warning, "DeprecatedConfiguration", warning);
         }
 
-        var addresses = OrderByFamily(decision.Addresses, service.Spec.IpFamilies);
+        var addresses = OrderByFamily(decision.Addresses, service.Spec.IpFamilies?.ToList());
         switch (decision.Outcome)
         {
             case ServiceOutcome.Assigned:
@@ -414,7 +415,7 @@ public sealed partial class LoadBalancerController
         };
         try
         {
-            await _client.PatchAsync(BareLbResources.IPAddressPools, pool.Metadata.Namespace, pool.Metadata.Name!, patch, status: false, ct).ConfigureAwait(false);
+            await _client.PatchAsync(BareLbResources.IPAddressPools, pool.Metadata.NamespaceProperty, pool.Metadata.Name!, patch, status: false, ct).ConfigureAwait(false);
             if (!add)
             {
                 LogPoolReleased(pool.Metadata.Name);
@@ -445,7 +446,7 @@ public sealed partial class LoadBalancerController
             {
                 continue;
             }
-            var patch = new JsonObject { ["status"] = JsonSerializer.SerializeToNode(status, BareLbJsonContext.Default.IPAddressPoolStatus) };
+            var patch = new JsonObject { ["status"] = JsonNode.Parse(KubernetesJson.Serialize(status)) };
             try
             {
                 await _client.PatchAsync(BareLbResources.IPAddressPools, _options.Namespace, name, patch, status: true, ct).ConfigureAwait(false);
@@ -462,8 +463,8 @@ public sealed partial class LoadBalancerController
         }
     }
 
-    private void EnqueueService(Service service) =>
-        _queue.Add(WorkItem.ForService(service.Metadata.Namespace ?? "default", service.Metadata.Name ?? ""));
+    private void EnqueueService(V1Service service) =>
+        _queue.Add(WorkItem.ForService(service.Metadata.NamespaceProperty ?? "default", service.Metadata.Name ?? ""));
 
     private void MarkDirty(string? pool)
     {
@@ -474,12 +475,12 @@ public sealed partial class LoadBalancerController
     }
 
     private IReadOnlyDictionary<string, string>? NamespaceLabels(string? ns) =>
-        ns is not null && _namespaceInformer!.TryGet(null, ns, out var namespaceObject) ? namespaceObject.Metadata.Labels : null;
+        ns is not null && _namespaceInformer!.TryGet(null, ns, out var namespaceObject) ? namespaceObject.Metadata.LabelsOrEmpty() : null;
 
-    private static string? AnnotatedPool(Service service) =>
+    private static string? AnnotatedPool(V1Service service) =>
         service.Metadata.Annotations is { } a && a.TryGetValue(Annotations.IPAllocatedFromPool, out var pool) ? pool : null;
 
-    private static ServiceKey Key(Service service) => new(service.Metadata.Namespace ?? "default", service.Metadata.Name ?? "");
+    private static ServiceKey Key(V1Service service) => new(service.Metadata.NamespaceProperty ?? "default", service.Metadata.Name ?? "");
 
     private static IReadOnlyList<IPAddress> OrderByFamily(IReadOnlyList<IPAddress> addresses, List<string>? families)
     {
@@ -491,8 +492,8 @@ public sealed partial class LoadBalancerController
         return addresses.OrderBy(a => IpAddressMath.FamilyOf(a) == primary ? 0 : 1).ToList();
     }
 
-    private static bool LabelsEqual(Dictionary<string, string>? a, Dictionary<string, string>? b) =>
-        (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value));
+    private static bool LabelsEqual(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
     private static string Join(IEnumerable<IPAddress>? addresses) => string.Join(", ", addresses ?? []);
 

@@ -1,5 +1,5 @@
 using System.Net;
-using BareLb.Kubernetes.Models;
+using k8s.Models;
 
 namespace BareLb.Kubernetes;
 
@@ -9,7 +9,7 @@ namespace BareLb.Kubernetes;
 /// </summary>
 public class KubernetesApiException : Exception
 {
-    public KubernetesApiException(HttpStatusCode code, Status status)
+    public KubernetesApiException(HttpStatusCode code, V1Status status)
         : base(FormatMessage(code, status))
     {
         Code = code;
@@ -17,12 +17,15 @@ public class KubernetesApiException : Exception
     }
 
     public HttpStatusCode Code { get; }
-    public Status Status { get; }
+    public V1Status Status { get; }
+
+    /// <summary>The server's <c>details.retryAfterSeconds</c> (429, some 5xx), if it gave one.</summary>
+    public TimeSpan? RetryAfter => Status.Details?.RetryAfterSeconds is int s and > 0 ? TimeSpan.FromSeconds(s) : null;
     public string? Reason => Status.Reason;
-    public IReadOnlyList<StatusCause> Causes => Status.Details?.Causes ?? [];
+    public IReadOnlyList<V1StatusCause> Causes => (IReadOnlyList<V1StatusCause>?)Status.Details?.Causes?.ToList() ?? [];
 
     /// <summary>Picks the subclass from the Status reason first, then from the HTTP code.</summary>
-    public static KubernetesApiException From(HttpStatusCode code, Status status) => (status.Reason, (int)code) switch
+    public static KubernetesApiException From(HttpStatusCode code, V1Status status) => (status.Reason, (int)code) switch
     {
         ("AlreadyExists", _) => new AlreadyExistsException(code, status),
         ("Conflict", _) or (_, 409) => new ConflictException(code, status),
@@ -35,7 +38,7 @@ public class KubernetesApiException : Exception
         _ => new KubernetesApiException(code, status),
     };
 
-    private static string FormatMessage(HttpStatusCode code, Status status)
+    private static string FormatMessage(HttpStatusCode code, V1Status status)
     {
         var text = $"{(int)code} {status.Reason ?? code.ToString()}: {status.Message}";
         // The API server usually spells the causes out in the message already ("Service \"x\" is invalid:
@@ -52,12 +55,12 @@ public class KubernetesApiException : Exception
     }
 }
 
-public sealed class ConflictException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
-public sealed class AlreadyExistsException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
-public sealed class NotFoundException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
+public sealed class ConflictException(HttpStatusCode code, V1Status status) : KubernetesApiException(code, status);
+public sealed class AlreadyExistsException(HttpStatusCode code, V1Status status) : KubernetesApiException(code, status);
+public sealed class NotFoundException(HttpStatusCode code, V1Status status) : KubernetesApiException(code, status);
 /// <summary>410: the resourceVersion or continue token is older than the server keeps; relist.</summary>
-public sealed class GoneException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
-public sealed class ForbiddenException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
-public sealed class UnauthorizedException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
-public sealed class InvalidException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
-public sealed class TooManyRequestsException(HttpStatusCode code, Status status) : KubernetesApiException(code, status);
+public sealed class GoneException(HttpStatusCode code, V1Status status) : KubernetesApiException(code, status);
+public sealed class ForbiddenException(HttpStatusCode code, V1Status status) : KubernetesApiException(code, status);
+public sealed class UnauthorizedException(HttpStatusCode code, V1Status status) : KubernetesApiException(code, status);
+public sealed class InvalidException(HttpStatusCode code, V1Status status) : KubernetesApiException(code, status);
+public sealed class TooManyRequestsException(HttpStatusCode code, V1Status status) : KubernetesApiException(code, status);

@@ -1,24 +1,21 @@
-using System.Text.Json.Serialization.Metadata;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Kubernetes;
 
 /// <summary>
-/// Where a kind lives in the API (group, version, plural, scope) and how to (de)serialize it.
-/// Custom resources declare theirs next to their types (see src/Api).
+/// Where a kind lives in the API (group, version, plural, scope). Built-in kinds use the package's models
+/// (<see cref="CoreResources"/>); custom resources declare theirs next to their own types (see src/Api).
 /// </summary>
-public sealed class ResourceType<T> where T : class, IKubernetesObject
+public sealed class ResourceType<T> where T : class, IKubernetesObject<V1ObjectMeta>
 {
-    public ResourceType(string group, string version, string kind, string plural, bool namespaced,
-        JsonTypeInfo<T> typeInfo, JsonTypeInfo<KubernetesList<T>> listTypeInfo)
+    public ResourceType(string group, string version, string kind, string plural, bool namespaced)
     {
         Group = group;
         Version = version;
         Kind = kind;
         Plural = plural;
         Namespaced = namespaced;
-        TypeInfo = typeInfo;
-        ListTypeInfo = listTypeInfo;
     }
 
     /// <summary>Empty for the core group.</summary>
@@ -27,8 +24,6 @@ public sealed class ResourceType<T> where T : class, IKubernetesObject
     public string Kind { get; }
     public string Plural { get; }
     public bool Namespaced { get; }
-    public JsonTypeInfo<T> TypeInfo { get; }
-    public JsonTypeInfo<KubernetesList<T>> ListTypeInfo { get; }
 
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Config;
-using BareLb.Kubernetes.Http;
+using BareLb.Kubernetes.Client;
 using BareLb.Speaker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,10 +14,10 @@ var lbClass = new Option<string?>("--lb-class") { Description = "Serve only Serv
 var root = new RootCommand("barelb-speaker: announces the LoadBalancer addresses this node owns") { kubeconfig, ns, node, lbClass };
 root.SetAction(async (parse, ct) =>
 {
-    KubernetesClientConfiguration configuration;
+    ApiConnection configuration;
     try
     {
-        configuration = KubernetesClientConfiguration.Load(parse.GetValue(kubeconfig));
+        configuration = ApiConnection.Load(parse.GetValue(kubeconfig));
     }
     catch (KubernetesConfigurationException e)
     {

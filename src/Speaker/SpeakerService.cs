@@ -3,7 +3,8 @@ using BareLb.Api.Config;
 using BareLb.Api.Models;
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Informers;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using BareLb.Speaker.Layer2;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,15 +28,15 @@ public sealed partial class SpeakerService(IKubernetesClient client, SpeakerOpti
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var log = loggerFactory.CreateLogger<ResourceInformer<Service>>();
-        var services = new ResourceInformer<Service>(client, CoreResources.Services, null, log, time);
-        var nodes = new ResourceInformer<Node>(client, CoreResources.Nodes, null, log, time);
+        var log = loggerFactory.CreateLogger<ResourceInformer<V1Service>>();
+        var services = new ResourceInformer<V1Service>(client, CoreResources.Services, null, log, time);
+        var nodes = new ResourceInformer<V1Node>(client, CoreResources.Nodes, null, log, time);
         var scoped = new ResourceInformerOptions { Namespace = options.Namespace };
         var pools = new ResourceInformer<IPAddressPool>(client, BareLbResources.IPAddressPools, scoped, log, time);
         var l2 = new ResourceInformer<L2Advertisement>(client, BareLbResources.L2Advertisements,
             new ResourceInformerOptions { Namespace = options.Namespace }, log, time);
-        services.AddEventHandler(Signal<Service>());
-        nodes.AddEventHandler(Signal<Node>());
+        services.AddEventHandler(Signal<V1Service>());
+        nodes.AddEventHandler(Signal<V1Node>());
         pools.AddEventHandler(Signal<IPAddressPool>());
         l2.AddEventHandler(Signal<L2Advertisement>());
 
@@ -78,7 +79,7 @@ public sealed partial class SpeakerService(IKubernetesClient client, SpeakerOpti
         Volatile.Write(ref _current, plan);
     }
 
-    private ResourceEventHandler<T> Signal<T>() where T : class, IKubernetesObject =>
+    private ResourceEventHandler<T> Signal<T>() where T : class, IKubernetesObject<V1ObjectMeta> =>
         new(_ => _changed.Release(), (_, _) => _changed.Release(), _ => _changed.Release());
 
     [LoggerMessage(1, LogLevel.Information, "Speaker on node {Node}: caches synced")]

@@ -217,7 +217,7 @@ public sealed class ConfigParserTests
     public void Parse_SamePoolNameInTwoNamespaces_KeepsTheFirst()
     {
         var other = Objects.Pool("""{"addresses":["203.0.113.0/24"]}""", "pool");
-        other.Metadata.Namespace = "zz-other";
+        other.Metadata.NamespaceProperty = "zz-other";
 
         var result = Parse(pools: [other, Objects.Pool("""{"addresses":["198.51.100.0/24"]}""", "pool")]);
 

@@ -5,7 +5,8 @@ using BareLb.Api.Models;
 using BareLb.Api.Serialization;
 using BareLb.Api.Tests.Support;
 using BareLb.Kubernetes;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Tests;
 
@@ -34,7 +35,7 @@ public sealed class CrdTests
         Describe(BareLbResources.ServiceBGPStatuses),
     ];
 
-    private static (string, string, bool, string, Type, JsonTypeInfo) Describe<T>(ResourceType<T> type) where T : class, IKubernetesObject =>
+    private static (string, string, bool, string, Type, JsonTypeInfo) Describe<T>(ResourceType<T> type) where T : class, IKubernetesObject<V1ObjectMeta> =>
         (type.Kind, type.Plural, type.Namespaced, type.ApiVersion, typeof(T), type.TypeInfo);
 
     private static Dictionary<string, JsonObject> LoadCrds() =>

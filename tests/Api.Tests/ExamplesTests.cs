@@ -6,7 +6,8 @@ using BareLb.Allocator;
 using BareLb.Api.Config;
 using BareLb.Api.Models;
 using BareLb.Api.Tests.Support;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using BareLb.Kubernetes.Serialization;
 
 namespace BareLb.Api.Tests;
@@ -91,7 +92,7 @@ public sealed partial class ExamplesTests
         var services = documents.Where(d => (string?)d["kind"] == "Service")
             .Select(d => d.Deserialize(KubernetesJsonContext.Default.Service)!)
             .ToDictionary(s => s.Metadata.Name!);
-        Assert.All(services.Values, s => Assert.True(namespaces.ContainsKey(s.Metadata.Namespace!), $"namespace {s.Metadata.Namespace} is not in 00-namespaces.yaml"));
+        Assert.All(services.Values, s => Assert.True(namespaces.ContainsKey(s.Metadata.NamespaceProperty!), $"namespace {s.Metadata.NamespaceProperty} is not in 00-namespaces.yaml"));
         Assert.All(services.Values, s => Assert.Equal("LoadBalancer", s.Spec.Type));
 
         var allocator = new PoolAllocator();
@@ -99,7 +100,7 @@ public sealed partial class ExamplesTests
         var assigned = new Dictionary<string, Assignment>();
         foreach (var (name, service) in services)
         {
-            var result = allocator.Allocate(Request(service, namespaces[service.Metadata.Namespace!]));
+            var result = allocator.Allocate(Request(service, namespaces[service.Metadata.NamespaceProperty!]));
             Assert.True(result.Succeeded, $"{name}: {result.Failure} {result.Message}");
             assigned[name] = result.Assignment!;
         }
@@ -131,7 +132,7 @@ public sealed partial class ExamplesTests
             Of("Community", BareLbResources.Communities.TypeInfo));
     }
 
-    private static ServiceRequest Request(Service service, Namespace ns)
+    private static ServiceRequest Request(V1Service service, V1Namespace ns)
     {
         var annotations = service.Metadata.Annotations ?? [];
         var requested = Annotations.Find(annotations, Annotations.LoadBalancerIPsKeys)?.Value
@@ -140,7 +141,7 @@ public sealed partial class ExamplesTests
             .ToList() ?? [];
         return new ServiceRequest
         {
-            Key = new ServiceKey(service.Metadata.Namespace!, service.Metadata.Name!),
+            Key = new ServiceKey(service.Metadata.NamespaceProperty!, service.Metadata.Name!),
             ServiceLabels = service.Metadata.Labels ?? [],
             NamespaceLabels = ns.Metadata.Labels ?? [],
             FamilyPolicy = Enum.Parse<IpFamilyPolicy>(service.Spec.IpFamilyPolicy ?? "SingleStack"),

@@ -1,4 +1,5 @@
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Tests;
 

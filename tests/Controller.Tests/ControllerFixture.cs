@@ -4,7 +4,8 @@ using BareLb.Api.Models;
 using BareLb.ApiServer;
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Events;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using BareLb.TestSupport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -84,7 +85,7 @@ public sealed class ControllerFixture : IAsyncDisposable
     {
         try
         {
-            await Client.CreateAsync(CoreResources.Namespaces, new Namespace { Metadata = new ObjectMeta { Name = name, Labels = labels } }, default);
+            await Client.CreateAsync(CoreResources.Namespaces, new V1Namespace { Metadata = new V1ObjectMeta { Name = name, Labels = labels } }, default);
         }
         catch (AlreadyExistsException)
         {
@@ -96,26 +97,26 @@ public sealed class ControllerFixture : IAsyncDisposable
 
     public Task<IPAddressPool> CreatePoolAsync(string name, IPAddressPoolSpec spec) =>
         Client.CreateAsync(BareLbResources.IPAddressPools,
-            new IPAddressPool { Metadata = new ObjectMeta { Name = name, Namespace = SystemNamespace }, Spec = spec }, default);
+            new IPAddressPool { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = SystemNamespace }, Spec = spec }, default);
 
-    public static Service LoadBalancer(string name, Dictionary<string, string>? annotations = null, string[]? families = null,
+    public static V1Service LoadBalancer(string name, Dictionary<string, string>? annotations = null, string[]? families = null,
         string? policy = null, int port = 80, string? lbClass = null, string ns = AppNamespace) => new()
         {
-            Metadata = new ObjectMeta { Name = name, Namespace = ns, Annotations = annotations },
-            Spec = new ServiceSpec
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Annotations = annotations },
+            Spec = new V1ServiceSpec
             {
                 Type = "LoadBalancer",
                 IpFamilies = families?.ToList(),
                 IpFamilyPolicy = policy,
                 LoadBalancerClass = lbClass,
-                Selector = new() { ["app"] = name },
-                Ports = [new ServicePort { Port = port, Protocol = "TCP" }],
+                Selector = new Dictionary<string, string>() { ["app"] = name },
+                Ports = [new V1ServicePort { Port = port, Protocol = "TCP" }],
             },
         };
 
-    public Task<Service> CreateServiceAsync(Service service) => Client.CreateAsync(CoreResources.Services, service, default);
+    public Task<V1Service> CreateServiceAsync(V1Service service) => Client.CreateAsync(CoreResources.Services, service, default);
 
-    public Task<Service> GetServiceAsync(string name, string ns = AppNamespace) => Client.GetAsync(CoreResources.Services, ns, name, default);
+    public Task<V1Service> GetServiceAsync(string name, string ns = AppNamespace) => Client.GetAsync(CoreResources.Services, ns, name, default);
 
     /// <summary>Read-modify-write of a pool, retried on 409 as any client must: the controller writes its status too.</summary>
     public async Task UpdatePoolAsync(string name, Action<IPAddressPool> change)
@@ -126,7 +127,7 @@ public sealed class ControllerFixture : IAsyncDisposable
             change(pool);
             try
             {
-                await Client.UpdateAsync(BareLbResources.IPAddressPools, pool, default);
+                await Cluster.ReplaceAsync(BareLbResources.IPAddressPools, pool);
                 return;
             }
             catch (ConflictException) when (attempt < 10)
@@ -137,7 +138,7 @@ public sealed class ControllerFixture : IAsyncDisposable
 
     public Task<IPAddressPool> GetPoolAsync(string name) => Client.GetAsync(BareLbResources.IPAddressPools, SystemNamespace, name, default);
 
-    public static IReadOnlyList<string> Ingress(Service service) =>
+    public static IReadOnlyList<string> Ingress(V1Service service) =>
         (service.Status?.LoadBalancer?.Ingress ?? []).Select(i => i.Ip ?? "").ToList();
 
     /// <summary>Polls until <paramref name="check"/> returns a value, or fails the test with the last state seen.</summary>
@@ -159,20 +160,20 @@ public sealed class ControllerFixture : IAsyncDisposable
         }
     }
 
-    public Task<Service> WaitForIngressAsync(string name, int count = 1, string ns = AppNamespace) =>
+    public Task<V1Service> WaitForIngressAsync(string name, int count = 1, string ns = AppNamespace) =>
         EventuallyAsync(async () =>
         {
             var service = await GetServiceAsync(name, ns);
             return Ingress(service).Count == count ? service : null;
         }, $"service {ns}/{name} to have {count} ingress address(es)");
 
-    public async Task<IReadOnlyList<Event>> EventsForAsync(string name, string ns = AppNamespace)
+    public async Task<IReadOnlyList<Corev1Event>> EventsForAsync(string name, string ns = AppNamespace)
     {
         var list = await Client.ListAsync(CoreResources.Events, ns, new ListOptions { FieldSelector = $"involvedObject.name={name}" }, default);
         return list.Items;
     }
 
-    public Task<Event> WaitForEventAsync(string name, string reason, string ns = AppNamespace, string? contains = null) =>
+    public Task<Corev1Event> WaitForEventAsync(string name, string reason, string ns = AppNamespace, string? contains = null) =>
         EventuallyAsync(async () => (await EventsForAsync(name, ns)).FirstOrDefault(e => e.Reason == reason && (contains is null || e.Message?.Contains(contains) == true)),
             $"event {reason} on {ns}/{name}" + (contains is null ? "" : $" containing \"{contains}\""));
 

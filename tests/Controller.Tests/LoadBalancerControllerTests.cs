@@ -2,7 +2,8 @@ using System.Text.Json.Nodes;
 using BareLb.Api;
 using BareLb.Api.Models;
 using BareLb.Kubernetes;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using static BareLb.Controller.Tests.ControllerFixture;
 
 namespace BareLb.Controller.Tests;
@@ -23,7 +24,7 @@ public sealed class LoadBalancerControllerTests
         var annotated = await EventuallyAsync(async () =>
         {
             var s = await f.GetServiceAsync("web");
-            return s.Metadata.Annotations?.GetValueOrDefault(Annotations.IPAllocatedFromPool) == "main" ? s : null;
+            return s.Metadata.AnnotationsOrEmpty().GetValueOrDefault(Annotations.IPAllocatedFromPool) == "main" ? s : null;
         }, "pool annotation");
         Assert.NotNull(annotated);
         var ev = await f.WaitForEventAsync("web", "IPAllocated");
@@ -374,7 +375,7 @@ public sealed class LoadBalancerControllerTests
             ServiceAllocation = new ServiceAllocation
             {
                 Priority = 10,
-                NamespaceSelectors = [new LabelSelector { MatchLabels = new() { ["tier"] = "gold" } }],
+                NamespaceSelectors = [new LabelSelector { MatchLabels = new Dictionary<string, string>() { ["tier"] = "gold" } }],
             },
         });
 

@@ -2,7 +2,8 @@ using System.Text.Json.Nodes;
 using BareLb.Api.Models;
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Events;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using BareLb.TestSupport;
 using static BareLb.Controller.Tests.ControllerFixture;
@@ -13,23 +14,27 @@ public sealed class StatusConflictTests
 {
     /// <summary>
     /// Passes everything through, but before the first status update of each Service another writer changes the
-    /// Service (a label), so the controller's PUT carries a stale resourceVersion and the server answers 409.
+    /// Service (a label), so the controller's status patch carries a stale resourceVersion and the server answers 409.
     /// </summary>
     private sealed class InterferingClient(IKubernetesClient inner) : DelegatingKubernetesClient(inner)
     {
         private readonly HashSet<string> _interfered = [];
         public int Conflicts;
 
-        public override async Task<T> UpdateStatusAsync<T>(ResourceType<T> type, T obj, CancellationToken ct)
+        public override async Task<T> PatchAsync<T>(ResourceType<T> type, string? ns, string name, JsonNode mergePatch, bool status, CancellationToken ct)
         {
-            if (obj is Service && _interfered.Add(obj.Metadata.Name!))
+            if (!status || type.Kind != "Service")
+            {
+                return await Inner.PatchAsync(type, ns, name, mergePatch, status, ct);
+            }
+            if (_interfered.Add(name))
             {
                 var patch = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["touched"] = "yes" } } };
-                await Inner.PatchAsync(type, obj.Metadata.Namespace, obj.Metadata.Name!, patch, status: false, ct);
+                await Inner.PatchAsync(type, ns, name, patch, status: false, ct);
             }
             try
             {
-                return await Inner.UpdateStatusAsync(type, obj, ct);
+                return await Inner.PatchAsync(type, ns, name, mergePatch, status, ct);
             }
             catch (ConflictException)
             {

@@ -3,7 +3,8 @@ using System.Text.Json.Nodes;
 using BareLb.Api.Models;
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Events;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using BareLb.TestSupport;
 using static BareLb.Controller.Tests.ControllerFixture;
@@ -27,15 +28,17 @@ public sealed class TransientFailureTests
             }
             Interlocked.Increment(ref Injected);
             return tooMany
-                ? KubernetesApiException.From((HttpStatusCode)429, new Status { Code = 429, Reason = "TooManyRequests", Message = "slow down", Details = new StatusDetails { RetryAfterSeconds = 1 } })
-                : KubernetesApiException.From(HttpStatusCode.InternalServerError, new Status { Code = 500, Reason = "InternalError", Message = "etcd hiccup" });
+                ? KubernetesApiException.From((HttpStatusCode)429, new V1Status { Code = 429, Reason = "TooManyRequests", Message = "slow down", Details = new V1StatusDetails { RetryAfterSeconds = 1 } })
+                : KubernetesApiException.From(HttpStatusCode.InternalServerError, new V1Status { Code = 500, Reason = "InternalError", Message = "etcd hiccup" });
         }
 
-        public override Task<T> UpdateStatusAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) =>
-            obj is Service && Fail(ref ServiceStatusFailures, tooMany: false) is { } e ? Task.FromException<T>(e) : Inner.UpdateStatusAsync(type, obj, ct);
-
         public override Task<T> PatchAsync<T>(ResourceType<T> type, string? ns, string name, JsonNode mergePatch, bool status, CancellationToken ct) =>
-            status && Fail(ref PoolStatusFailures, tooMany: true) is { } e ? Task.FromException<T>(e) : Inner.PatchAsync(type, ns, name, mergePatch, status, ct);
+            (status, type.Kind) switch
+            {
+                (true, "Service") when Fail(ref ServiceStatusFailures, tooMany: false) is { } e => Task.FromException<T>(e),
+                (true, "IPAddressPool") when Fail(ref PoolStatusFailures, tooMany: true) is { } e => Task.FromException<T>(e),
+                _ => Inner.PatchAsync(type, ns, name, mergePatch, status, ct),
+            };
 
     }
 

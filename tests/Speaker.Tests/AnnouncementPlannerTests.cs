@@ -1,6 +1,7 @@
 using BareLb.Api.Config;
 using BareLb.Api.Models;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using BareLb.Speaker.Layer2;
 
 namespace BareLb.Speaker.Tests;
@@ -12,26 +13,26 @@ public sealed class AnnouncementPlannerTests
 
     private static IPAddressPool Pool(string name, params string[] addresses) => new()
     {
-        Metadata = new ObjectMeta { Name = name, Namespace = "barelb-system" },
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "barelb-system" },
         Spec = new IPAddressPoolSpec { Addresses = [.. addresses] },
     };
 
     private static L2Advertisement Adv(string name, string[]? pools = null, string[]? interfaces = null, string? rack = null) => new()
     {
-        Metadata = new ObjectMeta { Name = name, Namespace = "barelb-system" },
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "barelb-system" },
         Spec = new L2AdvertisementSpec
         {
             IPAddressPools = pools?.ToList(),
             Interfaces = interfaces?.ToList(),
-            NodeSelectors = rack is null ? null : [new LabelSelector { MatchLabels = new() { ["rack"] = rack } }],
+            NodeSelectors = rack is null ? null : [new LabelSelector { MatchLabels = new Dictionary<string, string>() { ["rack"] = rack } }],
         },
     };
 
-    private static Service Svc(string name, params string[] ips) => new()
+    private static V1Service Svc(string name, params string[] ips) => new()
     {
-        Metadata = new ObjectMeta { Name = name, Namespace = "demo" },
-        Spec = new ServiceSpec { Type = "LoadBalancer" },
-        Status = new ServiceStatus { LoadBalancer = new LoadBalancerStatus { Ingress = ips.Select(ip => new LoadBalancerIngress { Ip = ip }).ToList() } },
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "demo" },
+        Spec = new V1ServiceSpec { Type = "LoadBalancer" },
+        Status = new V1ServiceStatus { LoadBalancer = new V1LoadBalancerStatus { Ingress = ips.Select(ip => new V1LoadBalancerIngress { Ip = ip }).ToList() } },
     };
 
     private static BareLbConfig Config(IPAddressPool[] pools, L2Advertisement[] advs)

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using BareLb.Kubernetes;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.TestSupport;
 
@@ -12,27 +13,21 @@ public abstract class DelegatingKubernetesClient(IKubernetesClient inner) : IKub
 {
     protected IKubernetesClient Inner { get; } = inner;
 
-    public virtual Task<T> GetAsync<T>(ResourceType<T> type, string? ns, string name, CancellationToken ct) where T : class, IKubernetesObject =>
+    public virtual Task<T> GetAsync<T>(ResourceType<T> type, string? ns, string name, CancellationToken ct) where T : class, IKubernetesObject<V1ObjectMeta> =>
         Inner.GetAsync(type, ns, name, ct);
 
-    public virtual Task<KubernetesList<T>> ListAsync<T>(ResourceType<T> type, string? ns, ListOptions? options, CancellationToken ct) where T : class, IKubernetesObject =>
+    public virtual Task<ResourceList<T>> ListAsync<T>(ResourceType<T> type, string? ns, ListOptions? options, CancellationToken ct) where T : class, IKubernetesObject<V1ObjectMeta> =>
         Inner.ListAsync(type, ns, options, ct);
 
-    public virtual Task<T> CreateAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject =>
+    public virtual Task<T> CreateAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject<V1ObjectMeta> =>
         Inner.CreateAsync(type, obj, ct);
 
-    public virtual Task<T> UpdateAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject =>
-        Inner.UpdateAsync(type, obj, ct);
-
-    public virtual Task<T> UpdateStatusAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject =>
-        Inner.UpdateStatusAsync(type, obj, ct);
-
-    public virtual Task<T> PatchAsync<T>(ResourceType<T> type, string? ns, string name, JsonNode mergePatch, bool status, CancellationToken ct) where T : class, IKubernetesObject =>
+    public virtual Task<T> PatchAsync<T>(ResourceType<T> type, string? ns, string name, JsonNode mergePatch, bool status, CancellationToken ct) where T : class, IKubernetesObject<V1ObjectMeta> =>
         Inner.PatchAsync(type, ns, name, mergePatch, status, ct);
 
-    public virtual Task DeleteAsync<T>(ResourceType<T> type, string? ns, string name, DeleteOptions? options, CancellationToken ct) where T : class, IKubernetesObject =>
+    public virtual Task DeleteAsync<T>(ResourceType<T> type, string? ns, string name, DeleteOptions? options, CancellationToken ct) where T : class, IKubernetesObject<V1ObjectMeta> =>
         Inner.DeleteAsync(type, ns, name, options, ct);
 
-    public virtual IAsyncEnumerable<WatchEvent<T>> WatchAsync<T>(ResourceType<T> type, string? ns, WatchOptions options, CancellationToken ct) where T : class, IKubernetesObject =>
+    public virtual IAsyncEnumerable<WatchEvent<T>> WatchAsync<T>(ResourceType<T> type, string? ns, WatchOptions options, CancellationToken ct) where T : class, IKubernetesObject<V1ObjectMeta> =>
         Inner.WatchAsync(type, ns, options, ct);
 }

@@ -40,7 +40,7 @@ public static class BgpPeerValidator
         var connect = ParseConnectTime(spec.ConnectTime, errors);
         var routerId = ParseRouterId(spec.RouterID, errors);
         var nodes = FieldLists.Selectors(spec.NodeSelectors, "spec.nodeSelectors", errors);
-        var secret = ParsePassword(spec, peer.Metadata?.Namespace, errors);
+        var secret = ParsePassword(spec, peer.Metadata?.NamespaceProperty, errors);
 
         var internalSession = dynamicAsn == DynamicAsnMode.Internal || (peerAsn is not null && peerAsn == myAsn);
         if (spec.EbgpMultiHop == true && internalSession)

@@ -1,6 +1,8 @@
+using BareLb.Kubernetes;
 using BareLb.Allocator;
 using BareLb.Api.Models;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Config;
 
@@ -56,8 +58,8 @@ public static class ConfigParser
         return new ConfigParseResult(config, errors);
     }
 
-    private static List<T> Sorted<T>(IEnumerable<T> objects) where T : KubernetesObject =>
-        [.. objects.OrderBy(o => o.Metadata?.Namespace, StringComparer.Ordinal).ThenBy(o => o.Metadata?.Name, StringComparer.Ordinal)];
+    private static List<T> Sorted<T>(IEnumerable<T> objects) where T : CustomResource =>
+        [.. objects.OrderBy(o => o.Metadata?.NamespaceProperty, StringComparer.Ordinal).ThenBy(o => o.Metadata?.Name, StringComparer.Ordinal)];
 
     private static Dictionary<string, BgpCommunity> ParseCommunities(List<Community> communities, List<ObjectErrors> errors)
     {
@@ -118,7 +120,7 @@ public static class ConfigParser
             else
             {
                 definitions.Add(result.Value);
-                labels[result.Value.Name] = pool.Metadata.Labels ?? [];
+                labels[result.Value.Name] = pool.Metadata.LabelsOrEmpty();
             }
         }
 
@@ -286,6 +288,6 @@ public static class ConfigParser
         return result;
     }
 
-    private static void Report(List<ObjectErrors> errors, string kind, KubernetesObject obj, IReadOnlyList<ValidationError> objectErrors) =>
-        errors.Add(new ObjectErrors(kind, obj.Metadata?.Namespace, obj.Metadata?.Name ?? "", objectErrors));
+    private static void Report(List<ObjectErrors> errors, string kind, CustomResource obj, IReadOnlyList<ValidationError> objectErrors) =>
+        errors.Add(new ObjectErrors(kind, obj.Metadata?.NamespaceProperty, obj.Metadata?.Name ?? "", objectErrors));
 }

@@ -1,5 +1,7 @@
+using BareLb.Api.Models;
 using BareLb.Allocator;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Config;
 

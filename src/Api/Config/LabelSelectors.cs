@@ -1,6 +1,8 @@
+using BareLb.Api.Models;
 using System.Text;
 using BareLb.Allocator;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Config;
 

@@ -1,10 +1,11 @@
 using System.Text.Json.Serialization;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Models;
 
 /// <summary>barelb.io/v1beta1 BGPAdvertisement, as MetalLB's metallb.io/v1beta1 BGPAdvertisement.</summary>
-public sealed class BGPAdvertisement : KubernetesObject
+public sealed class BGPAdvertisement : CustomResource
 {
     [JsonPropertyName("spec")] public BGPAdvertisementSpec Spec { get; set; } = new();
     [JsonPropertyName("status")] public ConfigObjectStatus? Status { get; set; }

@@ -1,10 +1,11 @@
 using System.Text.Json.Serialization;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Models;
 
 /// <summary>barelb.io/v1beta1 BGPPeer, as MetalLB's metallb.io/v1beta2 BGPPeer.</summary>
-public sealed class BGPPeer : KubernetesObject
+public sealed class BGPPeer : CustomResource
 {
     [JsonPropertyName("spec")] public BGPPeerSpec Spec { get; set; } = new();
     [JsonPropertyName("status")] public ConfigObjectStatus? Status { get; set; }

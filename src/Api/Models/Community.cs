@@ -1,10 +1,11 @@
 using System.Text.Json.Serialization;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Models;
 
 /// <summary>barelb.io/v1beta1 Community: named BGP community values, as MetalLB's metallb.io/v1beta1 Community.</summary>
-public sealed class Community : KubernetesObject
+public sealed class Community : CustomResource
 {
     [JsonPropertyName("spec")] public CommunitySpec Spec { get; set; } = new();
     [JsonPropertyName("status")] public ConfigObjectStatus? Status { get; set; }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Models;
 

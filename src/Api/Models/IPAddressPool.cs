@@ -1,11 +1,12 @@
 using System.Text.Json.Serialization;
 using BareLb.Allocator;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Models;
 
 /// <summary>barelb.io/v1beta1 IPAddressPool: MetalLB's metallb.io/v1beta1 IPAddressPool with a status.</summary>
-public sealed class IPAddressPool : KubernetesObject
+public sealed class IPAddressPool : CustomResource
 {
     [JsonPropertyName("spec")] public IPAddressPoolSpec Spec { get; set; } = new();
     [JsonPropertyName("status")] public IPAddressPoolStatus? Status { get; set; }

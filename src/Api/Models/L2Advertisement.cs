@@ -1,10 +1,11 @@
 using System.Text.Json.Serialization;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Models;
 
 /// <summary>barelb.io/v1beta1 L2Advertisement, as MetalLB's metallb.io/v1beta1 L2Advertisement.</summary>
-public sealed class L2Advertisement : KubernetesObject
+public sealed class L2Advertisement : CustomResource
 {
     [JsonPropertyName("spec")] public L2AdvertisementSpec Spec { get; set; } = new();
     [JsonPropertyName("status")] public ConfigObjectStatus? Status { get; set; }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Models;
 
@@ -7,7 +8,7 @@ namespace BareLb.Api.Models;
 /// barelb.io/v1beta1 ServiceBGPStatus, written by each speaker that is configured to announce a Service over BGP
 /// (MetalLB's metallb.io/v1beta1 ServiceBGPStatus). Everything is in status; spec stays empty.
 /// </summary>
-public sealed class ServiceBGPStatus : KubernetesObject
+public sealed class ServiceBGPStatus : CustomResource
 {
     [JsonPropertyName("spec")] public AnnouncementSpec? Spec { get; set; }
     [JsonPropertyName("status")] public BGPAnnouncementStatus? Status { get; set; }

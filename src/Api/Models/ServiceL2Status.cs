@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Models;
 
@@ -7,7 +8,7 @@ namespace BareLb.Api.Models;
 /// barelb.io/v1beta1 ServiceL2Status, written by the speaker that answers ARP/NDP for a Service
 /// (MetalLB's metallb.io/v1beta1 ServiceL2Status). Everything is in status; spec stays empty.
 /// </summary>
-public sealed class ServiceL2Status : KubernetesObject
+public sealed class ServiceL2Status : CustomResource
 {
     [JsonPropertyName("spec")] public AnnouncementSpec? Spec { get; set; }
     [JsonPropertyName("status")] public L2AnnouncementStatus? Status { get; set; }

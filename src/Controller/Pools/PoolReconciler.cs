@@ -2,7 +2,8 @@ using BareLb.Allocator;
 using BareLb.Api;
 using BareLb.Api.Config;
 using BareLb.Api.Models;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Controller.Pools;
 

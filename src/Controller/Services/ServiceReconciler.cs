@@ -1,7 +1,9 @@
+using BareLb.Kubernetes;
 using System.Net;
 using BareLb.Allocator;
 using BareLb.Api;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Controller.Services;
 
@@ -57,11 +59,11 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
     /// </summary>
     public IReadOnlyCollection<ServiceKey> Waiting => _waiting;
 
-    public bool IsOurs(Service service) =>
+    public bool IsOurs(V1Service service) =>
         service.Spec.Type == "LoadBalancer" &&
         string.Equals(service.Spec.LoadBalancerClass, loadBalancerClass, StringComparison.Ordinal);
 
-    public ServiceDecision Reconcile(ServiceKey key, Service? service, IReadOnlyDictionary<string, string>? namespaceLabels) =>
+    public ServiceDecision Reconcile(ServiceKey key, V1Service? service, IReadOnlyDictionary<string, string>? namespaceLabels) =>
         Track(key, Decide(key, service, namespaceLabels));
 
     private ServiceDecision Track(ServiceKey key, ServiceDecision decision)
@@ -77,7 +79,7 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
         return decision;
     }
 
-    private ServiceDecision Decide(ServiceKey key, Service? service, IReadOnlyDictionary<string, string>? namespaceLabels)
+    private ServiceDecision Decide(ServiceKey key, V1Service? service, IReadOnlyDictionary<string, string>? namespaceLabels)
     {
         var previous = allocator.GetAssignment(key);
         if (service is null || service.Metadata.DeletionTimestamp is not null || !IsOurs(service))
@@ -119,7 +121,7 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
     /// Restart path: claims the addresses the Service's status shows, before anything new is allocated, so that a
     /// controller restart or leader change never moves a running Service.
     /// </summary>
-    public AllocationResult? Restore(Service service, IReadOnlyDictionary<string, string>? namespaceLabels)
+    public AllocationResult? Restore(V1Service service, IReadOnlyDictionary<string, string>? namespaceLabels)
     {
         if (!IsOurs(service) || service.Metadata.DeletionTimestamp is not null)
         {
@@ -130,7 +132,7 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
         {
             return null;
         }
-        var key = new ServiceKey(service.Metadata.Namespace ?? "default", service.Metadata.Name ?? "");
+        var key = new ServiceKey(service.Metadata.NamespaceProperty ?? "default", service.Metadata.Name ?? "");
         var request = ServiceRequestParser.Parse(service, namespaceLabels).Request
             // A malformed request must not cost the Service its address: claim it under a plain request.
             ?? new ServiceRequest { Key = key, Families = addresses.Select(IpAddressMath.FamilyOf).Distinct().ToList() };
@@ -141,7 +143,7 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
     /// Moves a Service whose address left every usable pool (pool deleted or shrunk) to another compatible pool.
     /// When none can take it, it keeps its address and this returns the failure.
     /// </summary>
-    public ServiceDecision Relocate(ServiceKey key, Service service, IReadOnlyDictionary<string, string>? namespaceLabels)
+    public ServiceDecision Relocate(ServiceKey key, V1Service service, IReadOnlyDictionary<string, string>? namespaceLabels)
     {
         var previous = allocator.GetAssignment(key);
         if (previous is { Pool: null } && IsFrozen(service))
@@ -165,9 +167,9 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
     }
 
     /// <summary>The pool the Service's annotation names, if that pool must not be moved away from.</summary>
-    private bool IsFrozen(Service service) =>
+    private bool IsFrozen(V1Service service) =>
         frozenPool is not null &&
-        service.Metadata.Annotations?.GetValueOrDefault(Annotations.IPAllocatedFromPool) is { } pool && frozenPool(pool);
+        service.Metadata.AnnotationsOrEmpty().GetValueOrDefault(Annotations.IPAllocatedFromPool) is { } pool && frozenPool(pool);
 
     public static bool SameAssignment(Assignment a, Assignment b) =>
         a.Pool == b.Pool && a.Addresses.Count == b.Addresses.Count && a.Addresses.Zip(b.Addresses).All(p => p.First.Equals(p.Second));

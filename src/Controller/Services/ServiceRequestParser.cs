@@ -1,7 +1,9 @@
+using BareLb.Kubernetes;
 using System.Net;
 using BareLb.Allocator;
 using BareLb.Api;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Controller.Services;
 
@@ -24,13 +26,13 @@ public sealed record ParsedServiceRequest(ServiceRequest? Request, IReadOnlyList
 /// </summary>
 public static class ServiceRequestParser
 {
-    public static ParsedServiceRequest Parse(Service service, IReadOnlyDictionary<string, string>? namespaceLabels)
+    public static ParsedServiceRequest Parse(V1Service service, IReadOnlyDictionary<string, string>? namespaceLabels)
     {
         var errors = new List<RequestError>();
         var warnings = new List<string>();
         var meta = service.Metadata;
         var spec = service.Spec;
-        var annotations = meta.Annotations ?? [];
+        var annotations = meta.AnnotationsOrEmpty();
 
         var families = ParseFamilies(spec, errors);
         var policy = ParsePolicy(spec, errors);
@@ -98,8 +100,8 @@ public static class ServiceRequestParser
 
         var request = new ServiceRequest
         {
-            Key = new ServiceKey(meta.Namespace ?? "default", meta.Name ?? ""),
-            ServiceLabels = meta.Labels ?? [],
+            Key = new ServiceKey(meta.NamespaceProperty ?? "default", meta.Name ?? ""),
+            ServiceLabels = meta.LabelsOrEmpty(),
             NamespaceLabels = namespaceLabels ?? new Dictionary<string, string>(),
             FamilyPolicy = policy,
             Families = families,
@@ -108,13 +110,13 @@ public static class ServiceRequestParser
             SharingKey = sharing,
             Ports = ports,
             ExternalTrafficPolicy = trafficPolicy,
-            Selector = spec.Selector,
+            Selector = spec.Selector is null ? null : new Dictionary<string, string>(spec.Selector),
         };
         return new ParsedServiceRequest(request, errors, warnings);
     }
 
     /// <summary>The addresses in status.loadBalancer.ingress, skipping hostnames and unparsable entries.</summary>
-    public static IReadOnlyList<IPAddress> IngressAddresses(Service service)
+    public static IReadOnlyList<IPAddress> IngressAddresses(V1Service service)
     {
         var result = new List<IPAddress>();
         foreach (var ingress in service.Status?.LoadBalancer?.Ingress ?? [])
@@ -128,7 +130,7 @@ public static class ServiceRequestParser
     }
 
     /// <summary>The first present of <paramref name="keys"/> (barelb.io/ first), warning about the legacy forms.</summary>
-    private static AnnotationValue? Annotation(Dictionary<string, string> annotations, IReadOnlyList<string> keys, List<string> warnings)
+    private static AnnotationValue? Annotation(IReadOnlyDictionary<string, string> annotations, IReadOnlyList<string> keys, List<string> warnings)
     {
         var found = Annotations.FindAll(annotations, keys);
         if (found.Count == 0)
@@ -175,7 +177,7 @@ public static class ServiceRequestParser
         }
     }
 
-    private static IReadOnlyList<IpFamily> ParseFamilies(ServiceSpec spec, List<RequestError> errors)
+    private static IReadOnlyList<IpFamily> ParseFamilies(V1ServiceSpec spec, List<RequestError> errors)
     {
         var families = new List<IpFamily>();
         foreach (var (name, i) in (spec.IpFamilies ?? []).Select((f, i) => (f, i)))
@@ -191,7 +193,7 @@ public static class ServiceRequestParser
         return families.Count > 0 ? families : [IpFamily.IPv4];
     }
 
-    private static IpFamilyPolicy ParsePolicy(ServiceSpec spec, List<RequestError> errors) => spec.IpFamilyPolicy switch
+    private static IpFamilyPolicy ParsePolicy(V1ServiceSpec spec, List<RequestError> errors) => spec.IpFamilyPolicy switch
     {
         null or "" or "SingleStack" => IpFamilyPolicy.SingleStack,
         "PreferDualStack" => IpFamilyPolicy.PreferDualStack,

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using BareLb.Allocator;
 using BareLb.Api;
 using BareLb.Controller.Reconciliation;
 using BareLb.Kubernetes;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace BareLb.Controller.Services;
@@ -27,7 +27,7 @@ public sealed partial class ServiceStatusWriter(IKubernetesClient client, int ma
     /// Starts the write once this Service's previous write is done and a slot is free; returns when it has started.
     /// Exactly one of the callbacks runs when it ends, unless cancelled; neither ever throws into the loop.
     /// </summary>
-    public async Task WriteAsync(ServiceKey key, Service service, IReadOnlyList<IPAddress> addresses, string? pool,
+    public async Task WriteAsync(ServiceKey key, V1Service service, IReadOnlyList<IPAddress> addresses, string? pool,
         Action onSuccess, Action<Exception> onFailure, CancellationToken ct)
     {
         if (_writes.TryGetValue(key, out var pending))
@@ -70,10 +70,12 @@ public sealed partial class ServiceStatusWriter(IKubernetesClient client, int ma
     public Task DrainAsync() => Task.WhenAll(_writes.Values);
 
     /// <summary>
-    /// PUT on /status carrying the resourceVersion we read, so a concurrent writer is never overwritten; on 409 we
-    /// read the Service again and retry. Only the IPs are compared: the API server may add fields such as ipMode.
+    /// A merge patch of <c>status.loadBalancer.ingress</c> on /status, carrying the resourceVersion we read, so a
+    /// concurrent writer is never overwritten and no other field of the Service is touched (the models would drop
+    /// fields they do not know on a full PUT); on 409 we read the Service again and retry. Only the IPs are compared:
+    /// the API server may add fields such as ipMode.
     /// </summary>
-    private async Task WriteIngressAsync(Service cached, IReadOnlyList<IPAddress> addresses, CancellationToken ct)
+    private async Task WriteIngressAsync(V1Service cached, IReadOnlyList<IPAddress> addresses, CancellationToken ct)
     {
         var wanted = addresses.Select(a => a.ToString()).ToList();
         var service = cached;
@@ -84,18 +86,20 @@ public sealed partial class ServiceStatusWriter(IKubernetesClient client, int ma
             {
                 return;
             }
-            var copy = Clone(service);
-            copy.Status ??= new ServiceStatus();
-            copy.Status.LoadBalancer ??= new LoadBalancerStatus();
-            copy.Status.LoadBalancer.Ingress = wanted.Count == 0 ? null : wanted.Select(ip => new LoadBalancerIngress { Ip = ip }).ToList();
+            var ingress = wanted.Count == 0 ? null : new JsonArray([.. wanted.Select(ip => (JsonNode)new JsonObject { ["ip"] = ip })]);
+            var patch = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["resourceVersion"] = service.Metadata.ResourceVersion },
+                ["status"] = new JsonObject { ["loadBalancer"] = new JsonObject { ["ingress"] = ingress } },
+            };
             try
             {
-                await client.UpdateStatusAsync(CoreResources.Services, copy, ct).ConfigureAwait(false);
+                await client.PatchAsync(CoreResources.Services, service.Metadata.NamespaceProperty, service.Metadata.Name, patch, status: true, ct).ConfigureAwait(false);
                 return;
             }
             catch (ConflictException) when (attempt < 5)
             {
-                service = await client.GetAsync(CoreResources.Services, cached.Metadata.Namespace, cached.Metadata.Name!, ct).ConfigureAwait(false);
+                service = await client.GetAsync(CoreResources.Services, cached.Metadata.NamespaceProperty, cached.Metadata.Name!, ct).ConfigureAwait(false);
                 if (service.Metadata.Uid != cached.Metadata.Uid)
                 {
                     return;
@@ -108,7 +112,7 @@ public sealed partial class ServiceStatusWriter(IKubernetesClient client, int ma
         }
     }
 
-    private async Task WritePoolAnnotationAsync(Service service, string? pool, CancellationToken ct)
+    private async Task WritePoolAnnotationAsync(V1Service service, string? pool, CancellationToken ct)
     {
         string? current = null;
         service.Metadata.Annotations?.TryGetValue(Annotations.IPAllocatedFromPool, out current);
@@ -125,15 +129,12 @@ public sealed partial class ServiceStatusWriter(IKubernetesClient client, int ma
         };
         try
         {
-            await client.PatchAsync(CoreResources.Services, service.Metadata.Namespace, service.Metadata.Name!, patch, status: false, ct).ConfigureAwait(false);
+            await client.PatchAsync(CoreResources.Services, service.Metadata.NamespaceProperty, service.Metadata.Name!, patch, status: false, ct).ConfigureAwait(false);
         }
         catch (NotFoundException)
         {
         }
     }
-
-    private static Service Clone(Service service) =>
-        JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(service, CoreResources.Services.TypeInfo), CoreResources.Services.TypeInfo)!;
 
     [LoggerMessage(1, LogLevel.Error, "Writing the status of Service {Service} failed unexpectedly; retrying")]
     private partial void LogWriteFailed(string service, Exception e);

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace BareLb.Kubernetes.Events;
@@ -51,7 +52,7 @@ public sealed class EventRecorder
 
     /// <summary>Queues an Event about <paramref name="obj"/> and returns at once.</summary>
     public void Record<T>(T obj, ResourceType<T> type, EventType eventType, string reason, string message)
-        where T : class, IKubernetesObject =>
+        where T : class, IKubernetesObject<V1ObjectMeta> =>
         Enqueue(obj, type, eventType, reason, message, completion: null);
 
     /// <summary>
@@ -59,7 +60,7 @@ public sealed class EventRecorder
     /// written (the reason is logged). <paramref name="ct"/> stops the waiting only, not the write.
     /// </summary>
     public Task<bool> RecordAsync<T>(T obj, ResourceType<T> type, EventType eventType, string reason, string message, CancellationToken ct)
-        where T : class, IKubernetesObject
+        where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         Enqueue(obj, type, eventType, reason, message, completion);
@@ -103,7 +104,7 @@ public sealed class EventRecorder
     }
 
     private void Enqueue<T>(T obj, ResourceType<T> type, EventType eventType, string reason, string message, TaskCompletionSource<bool>? completion)
-        where T : class, IKubernetesObject
+        where T : class, IKubernetesObject<V1ObjectMeta>
     {
         ArgumentNullException.ThrowIfNull(obj);
         ArgumentNullException.ThrowIfNull(type);
@@ -117,20 +118,38 @@ public sealed class EventRecorder
         {
             throw new ArgumentException($"the {type.Kind} has no metadata.name to refer to", nameof(obj));
         }
-        if (type.Namespaced && string.IsNullOrEmpty(obj.Metadata.Namespace))
+        if (type.Namespaced && string.IsNullOrEmpty(obj.Metadata.NamespaceProperty))
         {
             throw new ArgumentException($"the {type.Kind} '{obj.Metadata.Name}' has no metadata.namespace, but {type} is namespaced", nameof(obj));
         }
 
-        var involved = new ObjectReference
+        var involved = new V1ObjectReference
         {
             ApiVersion = type.ApiVersion,
             Kind = type.Kind,
-            Namespace = type.Namespaced ? obj.Metadata.Namespace : null,
+            NamespaceProperty = type.Namespaced ? obj.Metadata.NamespaceProperty : null,
             Name = obj.Metadata.Name,
             Uid = obj.Metadata.Uid,
             ResourceVersion = obj.Metadata.ResourceVersion,
         };
+        Enqueue(involved, eventType, reason, message, completion);
+    }
+
+    /// <summary>
+    /// Queues an Event about an object known only by reference, such as one the models could not read
+    /// (<see cref="UnreadableObject"/>).
+    /// </summary>
+    public void Record(V1ObjectReference involved, EventType eventType, string reason, string message)
+    {
+        ArgumentNullException.ThrowIfNull(involved);
+        ArgumentException.ThrowIfNullOrWhiteSpace(involved.Name);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        ArgumentNullException.ThrowIfNull(message);
+        Enqueue(involved, eventType, reason, message, completion: null);
+    }
+
+    private void Enqueue(V1ObjectReference involved, EventType eventType, string reason, string message, TaskCompletionSource<bool>? completion)
+    {
         var pending = new PendingEvent(involved, eventType, reason, message, _time.GetUtcNow(), _time.GetTimestamp(), completion);
         if (!_queue.Writer.TryWrite(pending))
         {
@@ -141,7 +160,7 @@ public sealed class EventRecorder
 
     private async Task<bool> WriteAsync(PendingEvent pending, CancellationToken ct)
     {
-        var key = new AggregationKey(pending.Involved.Kind, pending.Involved.Namespace, pending.Involved.Name!, pending.Involved.Uid,
+        var key = new AggregationKey(pending.Involved.Kind, pending.Involved.NamespaceProperty, pending.Involved.Name!, pending.Involved.Uid,
             pending.Type, pending.Reason, pending.Message);
         try
         {
@@ -169,7 +188,7 @@ public sealed class EventRecorder
             }
 
             var created = await CreateAsync(pending, ct).ConfigureAwait(false);
-            Remember(key, new RecordedEvent(created.Metadata.Namespace!, created.Metadata.Name!, pending.Timestamp));
+            Remember(key, new RecordedEvent(created.Metadata.NamespaceProperty!, created.Metadata.Name!, pending.Timestamp));
             EventRecorderLog.Recorded(_logger, pending.Type.ToString(), pending.Reason, pending.Involved.Kind, Describe(pending.Involved), created.Metadata.Name!, 1);
             return true;
         }
@@ -184,26 +203,25 @@ public sealed class EventRecorder
         }
     }
 
-    private async Task<Event> CreateAsync(PendingEvent pending, CancellationToken ct)
+    private async Task<Corev1Event> CreateAsync(PendingEvent pending, CancellationToken ct)
     {
         // Cluster-scoped objects have no namespace of their own; their Events go to "default", as kubelet's do.
-        var ns = pending.Involved.Namespace ?? "default";
+        var ns = pending.Involved.NamespaceProperty ?? "default";
         var instance = _options.Host is { Length: > MaxReportingInstance } host ? host[..MaxReportingInstance] : _options.Host;
         for (var attempt = 0; ; attempt++)
         {
-            var evt = new Event
+            var evt = new Corev1Event
             {
-                ApiVersion = CoreResources.Events.ApiVersion,
-                Kind = CoreResources.Events.Kind,
-                Metadata = new ObjectMeta { Namespace = ns, Name = NewName(pending.Involved.Name!) },
+                Metadata = new V1ObjectMeta { NamespaceProperty = ns, Name = NewName(pending.Involved.Name!) },
                 InvolvedObject = pending.Involved,
                 Type = pending.Type.ToString(),
                 Reason = pending.Reason,
                 Message = pending.Message,
                 Count = 1,
-                FirstTimestamp = pending.Time,
-                LastTimestamp = pending.Time,
-                Source = new EventSource { Component = _options.Component, Host = _options.Host },
+                // metav1.Time has whole seconds; a client sending more would see them cut by the server anyway.
+                FirstTimestamp = TruncateToSeconds(pending.Time),
+                LastTimestamp = TruncateToSeconds(pending.Time),
+                Source = new V1EventSource { Component = _options.Component, Host = _options.Host },
                 ReportingComponent = _options.Component,
                 ReportingInstance = instance,
             };
@@ -262,9 +280,12 @@ public sealed class EventRecorder
         }
     }
 
-    private static string Describe(ObjectReference o) => o.Namespace is null ? o.Name! : $"{o.Namespace}/{o.Name}";
+    private static string Describe(V1ObjectReference o) => o.NamespaceProperty is null ? o.Name! : $"{o.NamespaceProperty}/{o.Name}";
 
-    private sealed record PendingEvent(ObjectReference Involved, EventType Type, string Reason, string Message, DateTimeOffset Time,
+    private static DateTime TruncateToSeconds(DateTimeOffset time) =>
+        new(time.UtcTicks - time.UtcTicks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+
+    private sealed record PendingEvent(V1ObjectReference Involved, EventType Type, string Reason, string Message, DateTimeOffset Time,
         long Timestamp, TaskCompletionSource<bool>? Completion);
 
     private readonly record struct AggregationKey(string? Kind, string? Namespace, string Name, string? Uid, EventType Type, string Reason, string Message);

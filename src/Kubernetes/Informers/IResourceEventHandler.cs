@@ -1,4 +1,5 @@
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Kubernetes.Informers;
 
@@ -6,7 +7,7 @@ namespace BareLb.Kubernetes.Informers;
 /// Receives an informer's changes, one at a time and in the order they happened. Objects are the informer's
 /// cached instances: read them, never mutate them. An exception is logged and the next change is delivered.
 /// </summary>
-public interface IResourceEventHandler<in T> where T : class, IKubernetesObject
+public interface IResourceEventHandler<in T> where T : class, IKubernetesObject<V1ObjectMeta>
 {
     void OnAdd(T obj);
 
@@ -21,7 +22,7 @@ public interface IResourceEventHandler<in T> where T : class, IKubernetesObject
 
 /// <summary>Adapts delegates to <see cref="IResourceEventHandler{T}"/>; a null delegate ignores that kind of change.</summary>
 public sealed class ResourceEventHandler<T>(Action<T>? onAdd = null, Action<T, T>? onUpdate = null, Action<T>? onDelete = null)
-    : IResourceEventHandler<T> where T : class, IKubernetesObject
+    : IResourceEventHandler<T> where T : class, IKubernetesObject<V1ObjectMeta>
 {
     public void OnAdd(T obj) => onAdd?.Invoke(obj);
 

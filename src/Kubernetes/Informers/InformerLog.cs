@@ -33,4 +33,7 @@ internal static partial class InformerLog
 
     [LoggerMessage(EventId = 2109, Level = LogLevel.Warning, Message = "Informer {Informer}: ignored a {EventType} watch event without an object name")]
     public static partial void MalformedEvent(ILogger logger, string informer, WatchEventType eventType);
+
+    [LoggerMessage(EventId = 2110, Level = LogLevel.Error, Message = "Informer {Informer}: {Key} (resourceVersion {ResourceVersion}) cannot be read and is skipped; every other object syncs: {Error}")]
+    public static partial void Unreadable(ILogger logger, string informer, string key, string resourceVersion, string error);
 }

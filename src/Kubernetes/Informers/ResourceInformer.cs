@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace BareLb.Kubernetes.Informers;
@@ -16,7 +17,7 @@ namespace BareLb.Kubernetes.Informers;
 /// ahead of the change it is processing (as with client-go). Handlers run one at a time on a single dispatcher,
 /// so a slow handler delays later changes but never reorders them.
 /// </remarks>
-public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKubernetesObject
+public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly IKubernetesClient _client;
     private readonly ResourceType<T> _type;
@@ -29,6 +30,9 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Dictionary<string, T> _cache = new(StringComparer.Ordinal);
     private IResourceEventHandler<T>[] _handlers = [];
+    private Action<UnreadableObject>[] _unreadableHandlers = [];
+    // Key -> resourceVersion of objects reported as unreadable, so each version is reported once.
+    private readonly Dictionary<string, string?> _unreadable = new(StringComparer.Ordinal);
     private bool _listedOnce;
     private int _started;
     private volatile bool _hasSynced;
@@ -73,6 +77,24 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
                 throw new InvalidOperationException($"Informer {Name}: handlers must be added before RunAsync is called");
             }
             _handlers = [.. _handlers, handler];
+        }
+    }
+
+    /// <summary>
+    /// Registers a callback for objects the models cannot read (before <see cref="RunAsync"/>). Such an object is left
+    /// out of the cache, or, if an earlier version was readable, that version stays; every other object syncs as usual.
+    /// Each unreadable version is logged and reported once.
+    /// </summary>
+    public void AddUnreadableHandler(Action<UnreadableObject> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_cacheGate)
+        {
+            if (Volatile.Read(ref _started) != 0)
+            {
+                throw new InvalidOperationException($"Informer {Name}: handlers must be added before RunAsync is called");
+            }
+            _unreadableHandlers = [.. _unreadableHandlers, handler];
         }
     }
 
@@ -190,13 +212,14 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
     private async Task<string> ListAsync(ChannelWriter<Change> changes, CancellationToken ct)
     {
         var items = new List<T>();
+        var unreadable = new List<UnreadableObject>();
         string? resourceVersion = null;
         string? continueToken = null;
         int? limit = _options.PageSize;
         var restarts = 0;
         while (true)
         {
-            KubernetesList<T> page;
+            ResourceList<T> page;
             try
             {
                 page = await _client.ListAsync(_type, _options.Namespace, new ListOptions
@@ -219,13 +242,15 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
                 }
                 InformerLog.ContinueExpired(_logger, Name, limit is null ? "without paging" : "from the first page");
                 items.Clear();
+                unreadable.Clear();
                 continueToken = null;
                 continue;
             }
 
             items.AddRange(page.Items);
-            resourceVersion = page.Metadata.ResourceVersion;
-            continueToken = string.IsNullOrEmpty(page.Metadata.Continue) ? null : page.Metadata.Continue;
+            unreadable.AddRange(page.Unreadable);
+            resourceVersion = page.ResourceVersion;
+            continueToken = page.Continue;
             if (continueToken is null)
             {
                 break;
@@ -237,11 +262,11 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
             throw new InvalidOperationException($"Informer {Name}: the list response has no metadata.resourceVersion to watch from");
         }
 
-        Replace(items, resourceVersion, changes);
+        Replace(items, unreadable, resourceVersion, changes);
         return resourceVersion;
     }
 
-    private void Replace(List<T> items, string resourceVersion, ChannelWriter<Change> changes)
+    private void Replace(List<T> items, List<UnreadableObject> unreadable, string resourceVersion, ChannelWriter<Change> changes)
     {
         var fresh = new Dictionary<string, T>(items.Count, StringComparer.Ordinal);
         foreach (var item in items)
@@ -256,7 +281,27 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
         lock (_cacheGate)
         {
             previous = _cache;
+            // An object that became unreadable keeps its last readable version: dropping it would tell the handlers
+            // it was deleted (a pool "deleted" moves every Service out of it).
+            foreach (var bad in unreadable)
+            {
+                if (previous.TryGetValue(bad.Key, out var last))
+                {
+                    fresh[bad.Key] = last;
+                }
+            }
             _cache = fresh;
+        }
+        foreach (var bad in unreadable)
+        {
+            ReportUnreadable(bad);
+        }
+        lock (_unreadable)
+        {
+            foreach (var key in _unreadable.Keys.Where(k => unreadable.All(u => u.Key != k)).ToList())
+            {
+                _unreadable.Remove(key);
+            }
         }
 
         int added = 0, updated = 0, deleted = 0;
@@ -347,9 +392,36 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
     private string? Apply(WatchEvent<T> e, ChannelWriter<Change> changes)
     {
         var obj = e.Object;
-        var resourceVersion = obj?.Metadata?.ResourceVersion;
+        var resourceVersion = e.ResourceVersion;
         if (e.Type == WatchEventType.Bookmark)
         {
+            return string.IsNullOrEmpty(resourceVersion) ? null : resourceVersion;
+        }
+
+        if (e.Unreadable is { } bad && !string.IsNullOrEmpty(bad.Metadata.Name))
+        {
+            if (e.Type == WatchEventType.Deleted)
+            {
+                bool removed;
+                T? last;
+                lock (_cacheGate)
+                {
+                    removed = _cache.Remove(bad.Key, out last);
+                }
+                lock (_unreadable)
+                {
+                    _unreadable.Remove(bad.Key);
+                }
+                if (removed)
+                {
+                    changes.TryWrite(Change.Deleted(last!));
+                }
+            }
+            else
+            {
+                // The cache keeps the last readable version, if there was one; see Replace.
+                ReportUnreadable(bad);
+            }
             return string.IsNullOrEmpty(resourceVersion) ? null : resourceVersion;
         }
 
@@ -360,6 +432,10 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
         }
 
         var key = Key(obj);
+        lock (_unreadable)
+        {
+            _unreadable.Remove(key);
+        }
         if (e.Type == WatchEventType.Deleted)
         {
             bool removed;
@@ -451,11 +527,35 @@ public sealed class ResourceInformer<T> : IResourceInformer where T : class, IKu
         }
     }
 
+    private void ReportUnreadable(UnreadableObject bad)
+    {
+        lock (_unreadable)
+        {
+            if (_unreadable.TryGetValue(bad.Key, out var reported) && reported == bad.Metadata.ResourceVersion)
+            {
+                return;
+            }
+            _unreadable[bad.Key] = bad.Metadata.ResourceVersion;
+        }
+        InformerLog.Unreadable(_logger, Name, bad.Key, bad.Metadata.ResourceVersion ?? "", bad.Error);
+        foreach (var handler in _unreadableHandlers)
+        {
+            try
+            {
+                handler(bad);
+            }
+            catch (Exception ex)
+            {
+                InformerLog.HandlerFailed(_logger, Name, handler.Method.Name, "Unreadable", bad.Key, ex);
+            }
+        }
+    }
+
     private static bool SameUid(T a, T b) =>
         string.IsNullOrEmpty(a.Metadata.Uid) || string.IsNullOrEmpty(b.Metadata.Uid) ||
         string.Equals(a.Metadata.Uid, b.Metadata.Uid, StringComparison.Ordinal);
 
-    private static string Key(T obj) => Key(obj.Metadata.Namespace, obj.Metadata.Name!);
+    private static string Key(T obj) => Key(obj.Metadata.NamespaceProperty, obj.Metadata.Name!);
 
     private static string Key(string? ns, string name) => string.IsNullOrEmpty(ns) ? name : ns + "/" + name;
 

@@ -1,5 +1,5 @@
-using System.Text.Json;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace BareLb.Kubernetes.LeaderElection;
@@ -25,7 +25,7 @@ public sealed class LeaderElector
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Random _random;
-    private Lease? _observed;
+    private V1Lease? _observed;
     private long _observedAt;
     private string? _reportedLeader;
     private int _started;
@@ -113,12 +113,12 @@ public sealed class LeaderElector
             var now = _time.GetUtcNow();
             try
             {
-                var created = await _lock.CreateAsync(new LeaseSpec
+                var created = await _lock.CreateAsync(new V1LeaseSpec
                 {
                     HolderIdentity = Identity,
                     LeaseDurationSeconds = _options.LeaseDurationSeconds,
-                    AcquireTime = now,
-                    RenewTime = now,
+                    AcquireTime = now.UtcDateTime,
+                    RenewTime = now.UtcDateTime,
                     LeaseTransitions = 0,
                 }, ct).ConfigureAwait(false);
                 Observe(created);
@@ -132,7 +132,7 @@ public sealed class LeaderElector
         }
 
         Observe(lease);
-        var holder = lease.Spec.HolderIdentity;
+        var holder = lease.Spec?.HolderIdentity;
         if (!string.IsNullOrEmpty(holder) && holder != Identity && !ObservedLeaseExpired(lease))
         {
             return false;
@@ -148,29 +148,27 @@ public sealed class LeaderElector
         }
     }
 
-    private bool ObservedLeaseExpired(Lease lease)
+    private bool ObservedLeaseExpired(V1Lease lease)
     {
-        var seconds = lease.Spec.LeaseDurationSeconds is > 0 and var s ? s : _options.LeaseDurationSeconds;
+        var seconds = lease.Spec?.LeaseDurationSeconds is > 0 and var s ? s : _options.LeaseDurationSeconds;
         return _time.GetElapsedTime(_observedAt) >= TimeSpan.FromSeconds(seconds);
     }
 
     /// <summary>Writes this candidate as holder onto <paramref name="lease"/>; conflicts propagate.</summary>
-    private async Task<bool> WriteOwnershipAsync(Lease observed, CancellationToken ct)
+    private async Task<bool> WriteOwnershipAsync(V1Lease observed, CancellationToken ct)
     {
-        var now = _time.GetUtcNow();
-        var lease = Clone(observed);
-        var spec = lease.Spec;
-        if (spec.HolderIdentity != Identity)
+        var now = _time.GetUtcNow().UtcDateTime;
+        var old = observed.Spec ?? new V1LeaseSpec();
+        var taken = old.HolderIdentity != Identity;
+        var spec = new V1LeaseSpec
         {
-            spec.AcquireTime = now;
-            spec.LeaseTransitions = (spec.LeaseTransitions ?? 0) + 1;
-        }
-        spec.AcquireTime ??= now;
-        spec.LeaseTransitions ??= 0;
-        spec.HolderIdentity = Identity;
-        spec.LeaseDurationSeconds = _options.LeaseDurationSeconds;
-        spec.RenewTime = now;
-        var written = await _lock.UpdateAsync(lease, ct).ConfigureAwait(false);
+            HolderIdentity = Identity,
+            LeaseDurationSeconds = _options.LeaseDurationSeconds,
+            AcquireTime = taken ? now : old.AcquireTime ?? now,
+            RenewTime = now,
+            LeaseTransitions = taken ? (old.LeaseTransitions ?? 0) + 1 : old.LeaseTransitions ?? 0,
+        };
+        var written = await _lock.WriteSpecAsync(observed, spec, ct).ConfigureAwait(false);
         Observe(written);
         return true;
     }
@@ -259,7 +257,7 @@ public sealed class LeaderElector
             {
                 // Someone else wrote the Lease since we last did. It is still ours only if the holder says so
                 // (e.g. a label was edited); then renew at once with the fresh resourceVersion.
-                Lease? current;
+                V1Lease? current;
                 try
                 {
                     current = await _lock.GetAsync(attemptCts.Token).ConfigureAwait(false);
@@ -275,13 +273,13 @@ public sealed class LeaderElector
                     continue;
                 }
 
-                if (current is null || current.Spec.HolderIdentity != Identity)
+                if (current is null || current.Spec?.HolderIdentity != Identity)
                 {
                     if (current is not null)
                     {
                         Observe(current);
                     }
-                    LeaderElectionLog.Lost(_logger, _lock.ToString(), Identity, current?.Spec.HolderIdentity ?? "(lease deleted)");
+                    LeaderElectionLog.Lost(_logger, _lock.ToString(), Identity, current?.Spec?.HolderIdentity ?? "(lease deleted)");
                     return;
                 }
                 Observe(current);
@@ -301,7 +299,7 @@ public sealed class LeaderElector
 
     private async Task<bool> ReleaseAsync()
     {
-        if (_observed is null || _observed.Spec.HolderIdentity != Identity)
+        if (_observed is null || _observed.Spec?.HolderIdentity != Identity)
         {
             return false;
         }
@@ -312,20 +310,23 @@ public sealed class LeaderElector
         {
             try
             {
-                var lease = Clone(_observed);
-                var now = _time.GetUtcNow();
-                lease.Spec.HolderIdentity = "";
-                lease.Spec.LeaseDurationSeconds = 1;
-                lease.Spec.RenewTime = now;
-                lease.Spec.AcquireTime = now;
-                Observe(await _lock.UpdateAsync(lease, releaseCts.Token).ConfigureAwait(false));
+                var now = _time.GetUtcNow().UtcDateTime;
+                var released = new V1LeaseSpec
+                {
+                    HolderIdentity = "",
+                    LeaseDurationSeconds = 1,
+                    RenewTime = now,
+                    AcquireTime = now,
+                    LeaseTransitions = _observed.Spec?.LeaseTransitions ?? 0,
+                };
+                Observe(await _lock.WriteSpecAsync(_observed, released, releaseCts.Token).ConfigureAwait(false));
                 LeaderElectionLog.Released(_logger, _lock.ToString(), Identity);
                 return true;
             }
             catch (ConflictException)
             {
                 var current = await TryGetAsync(releaseCts.Token).ConfigureAwait(false);
-                if (current is null || current.Spec.HolderIdentity != Identity)
+                if (current is null || current.Spec?.HolderIdentity != Identity)
                 {
                     // No longer ours to release.
                     return false;
@@ -343,7 +344,7 @@ public sealed class LeaderElector
         return false;
     }
 
-    private async Task<Lease?> TryGetAsync(CancellationToken ct)
+    private async Task<V1Lease?> TryGetAsync(CancellationToken ct)
     {
         try
         {
@@ -357,7 +358,7 @@ public sealed class LeaderElector
     }
 
     /// <summary>Remembers the Lease and, when its resourceVersion changed, the local time we first saw it.</summary>
-    private void Observe(Lease lease)
+    private void Observe(V1Lease lease)
     {
         if (_observed is null || _observed.Metadata.ResourceVersion != lease.Metadata.ResourceVersion)
         {
@@ -365,7 +366,7 @@ public sealed class LeaderElector
         }
         _observed = lease;
 
-        var holder = lease.Spec.HolderIdentity;
+        var holder = lease.Spec?.HolderIdentity;
         if (!string.IsNullOrEmpty(holder) && holder != Volatile.Read(ref _reportedLeader))
         {
             Volatile.Write(ref _reportedLeader, holder);
@@ -373,10 +374,6 @@ public sealed class LeaderElector
             Invoke(nameof(LeaderElectionCallbacks.OnNewLeader), () => _callbacks.OnNewLeader?.Invoke(holder));
         }
     }
-
-    // The observed Lease stays as read; writes go out on a copy so a failed write leaves no trace.
-    private static Lease Clone(Lease lease) =>
-        JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(lease, CoreResources.Leases.TypeInfo), CoreResources.Leases.TypeInfo)!;
 
     private Task StartLeading(CancellationToken leadingToken)
     {

@@ -1,4 +1,7 @@
-using BareLb.Kubernetes.Models;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Kubernetes.LeaderElection;
 
@@ -36,7 +39,7 @@ public sealed class LeaseLock
     public override string ToString() => $"{Namespace}/{Name}";
 
     /// <summary>Null when the Lease does not exist.</summary>
-    internal async Task<Lease?> GetAsync(CancellationToken ct)
+    internal async Task<V1Lease?> GetAsync(CancellationToken ct)
     {
         try
         {
@@ -49,18 +52,37 @@ public sealed class LeaseLock
     }
 
     /// <summary>Throws <see cref="AlreadyExistsException"/> when another candidate created it first.</summary>
-    internal Task<Lease> CreateAsync(LeaseSpec spec, CancellationToken ct) =>
-        _client.CreateAsync(CoreResources.Leases, new Lease
+    internal Task<V1Lease> CreateAsync(V1LeaseSpec spec, CancellationToken ct) =>
+        _client.CreateAsync(CoreResources.Leases, new V1Lease
         {
-            ApiVersion = CoreResources.Leases.ApiVersion,
-            Kind = CoreResources.Leases.Kind,
-            Metadata = new ObjectMeta { Namespace = Namespace, Name = Name },
+            Metadata = new V1ObjectMeta { NamespaceProperty = Namespace, Name = Name },
             Spec = spec,
         }, ct);
 
     /// <summary>
-    /// Writes <paramref name="lease"/> (the copy read or written last, spec changed by the caller) carrying its
-    /// resourceVersion; <see cref="ConflictException"/> means someone else wrote the Lease since.
+    /// Writes the election fields of <paramref name="spec"/> onto the Lease last read or written
+    /// (<paramref name="observed"/>), as a merge patch conditional on its resourceVersion: other fields of the Lease,
+    /// including ones this client's model does not know, are left alone. <see cref="ConflictException"/> means someone
+    /// else wrote the Lease since.
     /// </summary>
-    internal Task<Lease> UpdateAsync(Lease lease, CancellationToken ct) => _client.UpdateAsync(CoreResources.Leases, lease, ct);
+    internal Task<V1Lease> WriteSpecAsync(V1Lease observed, V1LeaseSpec spec, CancellationToken ct)
+    {
+        var patch = new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["resourceVersion"] = observed.Metadata.ResourceVersion },
+            ["spec"] = new JsonObject
+            {
+                ["holderIdentity"] = spec.HolderIdentity,
+                ["leaseDurationSeconds"] = spec.LeaseDurationSeconds,
+                ["acquireTime"] = MicroTime(spec.AcquireTime),
+                ["renewTime"] = MicroTime(spec.RenewTime),
+                ["leaseTransitions"] = spec.LeaseTransitions,
+            },
+        };
+        return _client.PatchAsync(CoreResources.Leases, Namespace, Name, patch, status: false, ct);
+    }
+
+    /// <summary>metav1.MicroTime: RFC 3339 in UTC with six fractional digits.</summary>
+    private static string? MicroTime(DateTime? time) =>
+        time?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 }

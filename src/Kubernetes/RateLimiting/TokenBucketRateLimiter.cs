@@ -1,4 +1,4 @@
-using BareLb.Kubernetes.Http;
+
 
 namespace BareLb.Kubernetes.RateLimiting;
 

@@ -1,7 +1,9 @@
+using BareLb.Kubernetes;
 using System.Net;
 using BareLb.Api;
 using BareLb.Api.Config;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using BareLb.Speaker.Election;
 
 namespace BareLb.Speaker.Layer2;
@@ -15,9 +17,9 @@ public sealed record Announcement(string Address, string Service, string Pool, I
 
 public sealed record NodeInfo(string Name, IReadOnlyDictionary<string, string> Labels, bool Ready)
 {
-    public static NodeInfo From(Node node) => new(
+    public static NodeInfo From(V1Node node) => new(
         node.Metadata.Name ?? "",
-        node.Metadata.Labels ?? [],
+        node.Metadata.LabelsOrEmpty(),
         node.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
 }
 
@@ -28,7 +30,7 @@ public sealed record NodeInfo(string Name, IReadOnlyDictionary<string, string> L
 public static class AnnouncementPlanner
 {
     public static IReadOnlyList<Announcement> Plan(
-        string thisNode, BareLbConfig config, IEnumerable<Service> services, IReadOnlyList<NodeInfo> nodes, string? loadBalancerClass)
+        string thisNode, BareLbConfig config, IEnumerable<V1Service> services, IReadOnlyList<NodeInfo> nodes, string? loadBalancerClass)
     {
         var plan = new List<Announcement>();
         foreach (var service in services)
@@ -37,7 +39,7 @@ public static class AnnouncementPlanner
             {
                 continue;
             }
-            var key = $"{service.Metadata.Namespace}/{service.Metadata.Name}";
+            var key = $"{service.Metadata.NamespaceProperty}/{service.Metadata.Name}";
             foreach (var ingress in service.Status?.LoadBalancer?.Ingress ?? [])
             {
                 if (ingress.Ip is not { } ip || !IPAddress.TryParse(ip, out var address))
@@ -67,9 +69,9 @@ public static class AnnouncementPlanner
     }
 
     /// <summary>The pool the controller recorded, if it still holds the address; else the first pool that does.</summary>
-    private static string? PoolOf(BareLbConfig config, Service service, IPAddress address)
+    private static string? PoolOf(BareLbConfig config, V1Service service, IPAddress address)
     {
-        if (service.Metadata.Annotations?.GetValueOrDefault(Annotations.IPAllocatedFromPool) is { } annotated &&
+        if (service.Metadata.AnnotationsOrEmpty().GetValueOrDefault(Annotations.IPAllocatedFromPool) is { } annotated &&
             config.FindPool(annotated) is { } recorded && recorded.Ranges.Any(r => r.Contains(address)))
         {
             return recorded.Name;

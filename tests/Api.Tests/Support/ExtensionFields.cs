@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Reflection;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Api.Tests.Support;
 

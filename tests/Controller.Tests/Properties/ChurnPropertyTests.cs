@@ -1,3 +1,4 @@
+using BareLb.Kubernetes;
 using System.Globalization;
 using System.Net;
 using BareLb.Allocator;
@@ -5,7 +6,8 @@ using BareLb.Api;
 using BareLb.Api.Models;
 using BareLb.Controller.Pools;
 using BareLb.Controller.Services;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.FSharp.Core;
@@ -83,7 +85,7 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
     private sealed class Cluster(Stats stats)
     {
         private readonly SortedDictionary<string, IPAddressPool> _pools = new(StringComparer.Ordinal);
-        private readonly SortedDictionary<string, Service> _services = new(StringComparer.Ordinal);
+        private readonly SortedDictionary<string, V1Service> _services = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<string>> _status = [];
         // The addresses each pool offers as the controller sees it: its spec, or its last valid spec while invalid.
         private readonly Dictionary<string, string[]> _offered = [];
@@ -97,7 +99,7 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
             foreach (var op in ops)
             {
                 var before = _status.ToDictionary(kv => kv.Key, kv => kv.Value.ToList());
-                var recordedPool = _services.ToDictionary(kv => kv.Key, kv => kv.Value.Metadata.Annotations?.GetValueOrDefault(Annotations.IPAllocatedFromPool));
+                var recordedPool = _services.ToDictionary(kv => kv.Key, kv => kv.Value.Metadata.AnnotationsOrEmpty().GetValueOrDefault(Annotations.IPAllocatedFromPool));
                 var touched = Apply(op);
                 CheckNoDoubleHolding();
                 CheckChangesAreJustified(before, recordedPool, touched, op);
@@ -125,7 +127,7 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
                 case PutPool p:
                     var pool = new IPAddressPool
                     {
-                        Metadata = new ObjectMeta { Name = PoolNames[p.Pool], Namespace = "barelb-system" },
+                        Metadata = new V1ObjectMeta { Name = PoolNames[p.Pool], NamespaceProperty = "barelb-system" },
                         Spec = new IPAddressPoolSpec
                         {
                             // Invalid: a reversed range, which the controller's validation refuses.
@@ -148,20 +150,20 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
                     var annotations = new Dictionary<string, string>();
                     if (s.RequestedPool is { } rp) annotations[Annotations.AddressPool] = rp;
                     if (s.SharingKey is { } k) annotations[Annotations.AllowSharedIP] = k;
-                    var created = _services.TryGetValue(name, out var old) ? old.Metadata.CreationTimestamp : DateTimeOffset.UnixEpoch.AddSeconds(++_created);
-                    if (old?.Metadata.Annotations?.GetValueOrDefault(Annotations.IPAllocatedFromPool) is { } recorded)
+                    var created = _services.TryGetValue(name, out var old) ? old.Metadata.CreationTimestamp : DateTime.UnixEpoch.AddSeconds(++_created);
+                    if (old?.Metadata.AnnotationsOrEmpty().GetValueOrDefault(Annotations.IPAllocatedFromPool) is { } recorded)
                     {
                         annotations[Annotations.IPAllocatedFromPool] = recorded;
                     }
-                    _services[name] = new Service
+                    _services[name] = new V1Service
                     {
-                        Metadata = new ObjectMeta { Name = name, Namespace = "demo", Annotations = annotations, CreationTimestamp = created },
-                        Spec = new ServiceSpec
+                        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "demo", Annotations = annotations, CreationTimestamp = created },
+                        Spec = new V1ServiceSpec
                         {
                             Type = s.LoadBalancer ? "LoadBalancer" : "ClusterIP",
                             IpFamilies = s.DualStack ? ["IPv4", "IPv6"] : ["IPv4"],
                             IpFamilyPolicy = s.DualStack ? "PreferDualStack" : "SingleStack",
-                            Ports = [new ServicePort { Port = s.Port, Protocol = "TCP" }],
+                            Ports = [new V1ServicePort { Port = s.Port, Protocol = "TCP" }],
                         },
                     };
                     ReconcileService(name);
@@ -230,7 +232,7 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
         /// <summary>What the controller writes: status, and the pool annotation (kept when the address lies in no pool).</summary>
         private void Show(string name, Assignment? assignment)
         {
-            var annotations = _services[name].Metadata.Annotations ??= [];
+            var annotations = _services[name].Metadata.Annotations ??= new Dictionary<string, string>();
             if (assignment is null)
             {
                 _status.Remove(name);
@@ -267,11 +269,11 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
                 " pools: " + string.Join(" ", _pools.Values.Select(p => $"{p.Metadata.Name}={string.Join(",", p.Spec.Addresses!)}/{p.Spec.AutoAssign}")));
         }
 
-        private static Service WithIngress(Service service, List<string> ips) => new()
+        private static V1Service WithIngress(V1Service service, List<string> ips) => new()
         {
             Metadata = service.Metadata,
             Spec = service.Spec,
-            Status = new ServiceStatus { LoadBalancer = new LoadBalancerStatus { Ingress = ips.Select(ip => new LoadBalancerIngress { Ip = ip }).ToList() } },
+            Status = new V1ServiceStatus { LoadBalancer = new V1LoadBalancerStatus { Ingress = ips.Select(ip => new V1LoadBalancerIngress { Ip = ip }).ToList() } },
         };
 
         private void CheckNoDoubleHolding()
@@ -281,7 +283,7 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
                 var holders = group.Select(x => _services[x.svc]).ToList();
                 if (holders.Count < 2) continue;
                 stats.Shared++;
-                var keys = holders.Select(h => h.Metadata.Annotations!.GetValueOrDefault(Annotations.AllowSharedIP)).Distinct().ToList();
+                var keys = holders.Select(h => h.Metadata.AnnotationsOrEmpty().GetValueOrDefault(Annotations.AllowSharedIP)).Distinct().ToList();
                 Assert.True(keys.Count == 1 && keys[0] is not null, $"{group.Key} held by {string.Join(",", group.Select(x => x.svc))} without a common sharing key");
                 var ports = holders.SelectMany(h => h.Spec.Ports!.Select(p => p.Port)).ToList();
                 Assert.True(ports.Count == ports.Distinct().Count(), $"{group.Key} shared by Services with a common port");
@@ -296,7 +298,7 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
                 if (had is not null && had.SequenceEqual(ips)) continue;
                 // A new or changed address must come from a pool that offers it to this Service.
                 var service = _services[name];
-                var requested = service.Metadata.Annotations?.GetValueOrDefault(Annotations.AddressPool);
+                var requested = service.Metadata.AnnotationsOrEmpty().GetValueOrDefault(Annotations.AddressPool);
                 foreach (var ip in ips)
                 {
                     var address = IPAddress.Parse(ip);

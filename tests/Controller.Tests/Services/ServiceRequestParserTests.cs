@@ -1,33 +1,34 @@
 using System.Net;
 using BareLb.Allocator;
 using BareLb.Controller.Services;
-using BareLb.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace BareLb.Controller.Tests.Services;
 
 public sealed class ServiceRequestParserTests
 {
-    private static Service Svc(
+    private static V1Service Svc(
         Dictionary<string, string>? annotations = null,
         string? loadBalancerIP = null,
         string[]? families = null,
         string? policy = null,
         string? etp = null) => new()
         {
-            Metadata = new ObjectMeta { Name = "web", Namespace = "demo", Annotations = annotations, Labels = new() { ["app"] = "web" } },
-            Spec = new ServiceSpec
+            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "demo", Annotations = annotations, Labels = new Dictionary<string, string>() { ["app"] = "web" } },
+            Spec = new V1ServiceSpec
             {
                 Type = "LoadBalancer",
                 LoadBalancerIP = loadBalancerIP,
                 IpFamilies = (families ?? ["IPv4"]).ToList(),
                 IpFamilyPolicy = policy,
                 ExternalTrafficPolicy = etp,
-                Selector = new() { ["app"] = "web" },
-                Ports = [new ServicePort { Port = 80 }, new ServicePort { Port = 53, Protocol = "UDP" }],
+                Selector = new Dictionary<string, string>() { ["app"] = "web" },
+                Ports = [new V1ServicePort { Port = 80 }, new V1ServicePort { Port = 53, Protocol = "UDP" }],
             },
         };
 
-    public static TheoryData<string, Service, string, string> InvalidCases => new()
+    public static TheoryData<string, V1Service, string, string> InvalidCases => new()
     {
         { "both forms", Svc(new() { ["barelb.io/loadBalancerIPs"] = "198.51.100.7" }, loadBalancerIP: "198.51.100.8"),
             "spec.loadBalancerIP", "set together with annotation barelb.io/loadBalancerIPs; use only the annotation" },
@@ -57,7 +58,7 @@ public sealed class ServiceRequestParserTests
 
     [Theory]
     [MemberData(nameof(InvalidCases))]
-    public void Parse_InvalidRequest_NamesFieldAndReason(string name, Service service, string field, string reason)
+    public void Parse_InvalidRequest_NamesFieldAndReason(string name, V1Service service, string field, string reason)
     {
         var parsed = ServiceRequestParser.Parse(service, null);
 

@@ -39,7 +39,7 @@ public sealed class KubernetesClientTests : IClassFixture<ClusterFixture>, IDisp
 
     internal static Service NewService(string ns, string name, Dictionary<string, string>? labels = null) => new()
     {
-        Metadata = new ObjectMeta { Name = name, Namespace = ns, Labels = labels },
+        Metadata = new ObjectMeta { Name = name, NamespaceProperty = ns, Labels = labels },
         Spec = new ServiceSpec
         {
             Type = "LoadBalancer",
@@ -90,12 +90,12 @@ public sealed class KubernetesClientTests : IClassFixture<ClusterFixture>, IDisp
         var first = await Client.CreateAsync(CoreResources.Services, NewService(ns, "web"), Ct);
         var stale = await Client.GetAsync(CoreResources.Services, ns, "web", Ct);
 
-        first.Metadata.Labels = new() { ["v"] = "1" };
+        first.Metadata.Labels = new Dictionary<string, string>() { ["v"] = "1" };
         var updated = await Client.UpdateAsync(CoreResources.Services, first, Ct);
         Assert.NotEqual(first.Metadata.ResourceVersion, updated.Metadata.ResourceVersion);
         Assert.Equal("1", updated.Metadata.Labels!["v"]);
 
-        stale.Metadata.Labels = new() { ["v"] = "2" };
+        stale.Metadata.Labels = new Dictionary<string, string>() { ["v"] = "2" };
         var e = await Assert.ThrowsAsync<ConflictException>(() => Client.UpdateAsync(CoreResources.Services, stale, Ct));
         Assert.Equal("Conflict", e.Reason);
         Assert.Equal("1", (await Client.GetAsync(CoreResources.Services, ns, "web", Ct)).Metadata.Labels!["v"]);
@@ -126,7 +126,7 @@ public sealed class KubernetesClientTests : IClassFixture<ClusterFixture>, IDisp
         // All namespaces, narrowed by a field selector on the namespace.
         var all = await Client.ListAsync(CoreResources.Services, null, new ListOptions { FieldSelector = $"metadata.namespace={ns}" }, Ct);
         Assert.Equal(4, all.Items.Count);
-        Assert.All(all.Items, s => Assert.Equal(ns, s.Metadata.Namespace));
+        Assert.All(all.Items, s => Assert.Equal(ns, s.Metadata.NamespaceProperty));
     }
 
     [Fact]
@@ -203,7 +203,7 @@ public sealed class KubernetesClientTests : IClassFixture<ClusterFixture>, IDisp
         Assert.Null(afterStatus.Spec.LoadBalancerClass);
 
         afterStatus.Status!.LoadBalancer!.Ingress![0].Ip = "198.51.100.99";
-        afterStatus.Metadata.Labels = new() { ["touched"] = "yes" };
+        afterStatus.Metadata.Labels = new Dictionary<string, string>() { ["touched"] = "yes" };
         var afterUpdate = await Client.UpdateAsync(CoreResources.Services, afterStatus, Ct);
         Assert.Equal("yes", afterUpdate.Metadata.Labels!["touched"]);
         Assert.Equal("198.51.100.10", afterUpdate.Status!.LoadBalancer!.Ingress![0].Ip);
@@ -259,7 +259,7 @@ public sealed class KubernetesClientTests : IClassFixture<ClusterFixture>, IDisp
         }, Ct);
 
         var created = await Client.CreateAsync(CoreResources.Services, NewService(ns, "web"), Ct);
-        created.Metadata.Labels = new() { ["v"] = "2" };
+        created.Metadata.Labels = new Dictionary<string, string>() { ["v"] = "2" };
         var updated = await Client.UpdateAsync(CoreResources.Services, created, Ct);
         await Client.DeleteAsync(CoreResources.Services, ns, "web", null, Ct);
         await watching.WaitAsync(TimeSpan.FromSeconds(10), Ct);
@@ -332,7 +332,7 @@ public sealed class KubernetesClientTests : IClassFixture<ClusterFixture>, IDisp
         }
 
         var typed = await Client.GetAsync(CoreResources.Services, ns, "raw", Ct);
-        typed.Metadata.Labels = new() { ["edited"] = "true" };
+        typed.Metadata.Labels = new Dictionary<string, string>() { ["edited"] = "true" };
         await Client.UpdateAsync(CoreResources.Services, typed, Ct);
 
         var after = (await http.GetFromJsonAsync<JsonNode>($"/api/v1/namespaces/{ns}/services/raw", Ct))!;
@@ -349,10 +349,10 @@ public sealed class KubernetesClientTests : IClassFixture<ClusterFixture>, IDisp
         var name = "node-" + Guid.NewGuid().ToString("N")[..8];
         var node = await Client.CreateAsync(CoreResources.Nodes, new Node
         {
-            Metadata = new ObjectMeta { Name = name, Labels = new() { ["test"] = name } },
+            Metadata = new ObjectMeta { Name = name, Labels = new Dictionary<string, string>() { ["test"] = name } },
             Status = new NodeStatus { Addresses = [new NodeAddress { Type = "InternalIP", Address = "10.0.0.5" }] },
         }, Ct);
-        Assert.Null(node.Metadata.Namespace);
+        Assert.Null(node.Metadata.NamespaceProperty);
 
         var list = await Client.ListAsync(CoreResources.Nodes, null, new ListOptions { LabelSelector = "test=" + name }, Ct);
         Assert.Equal(name, Assert.Single(list.Items).Metadata.Name);

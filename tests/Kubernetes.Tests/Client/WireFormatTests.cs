@@ -23,7 +23,7 @@ public sealed class WireFormatTests
         new(new KubernetesClientConfiguration { Server = server.BaseAddress, BearerToken = token, RequestTimeout = timeout ?? TimeSpan.FromSeconds(10) }, limiter);
 
     private static Service NewService(string name = "svc-a", string ns = "ns1") =>
-        new() { Metadata = new ObjectMeta { Name = name, Namespace = ns }, Spec = new ServiceSpec { Type = "LoadBalancer" } };
+        new() { Metadata = new ObjectMeta { Name = name, NamespaceProperty = ns }, Spec = new ServiceSpec { Type = "LoadBalancer" } };
 
     [Fact]
     public async Task Get_NamespacedCoreKind_UsesApiV1Path()

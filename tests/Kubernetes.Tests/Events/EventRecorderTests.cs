@@ -217,7 +217,7 @@ public sealed class EventRecorderTests : IAsyncLifetime
         var svc = await CreateServiceAsync("tenant", "web");
         Assert.Throws<ArgumentException>("reason", () => recorder.Record(svc, CoreResources.Services, EventType.Normal, " ", "m"));
         Assert.Throws<ArgumentOutOfRangeException>("eventType", () => recorder.Record(svc, CoreResources.Services, (EventType)7, "R", "m"));
-        var unnamed = new Service { Metadata = new ObjectMeta { Namespace = "tenant" } };
+        var unnamed = new Service { Metadata = new ObjectMeta { NamespaceProperty = "tenant" } };
         var ex = Assert.Throws<ArgumentException>("obj", () => recorder.Record(unnamed, CoreResources.Services, EventType.Normal, "R", "m"));
         Assert.Contains("metadata.name", ex.Message, StringComparison.Ordinal);
         var noNamespace = new Service { Metadata = new ObjectMeta { Name = "web" } };
@@ -253,7 +253,7 @@ public sealed class EventRecorderTests : IAsyncLifetime
     };
 
     private Task<Service> CreateServiceAsync(string ns, string name) =>
-        _client.CreateAsync(CoreResources.Services, new Service { Metadata = new ObjectMeta { Namespace = ns, Name = name } }, default);
+        _client.CreateAsync(CoreResources.Services, new Service { Metadata = new ObjectMeta { NamespaceProperty = ns, Name = name } }, default);
 
     private async Task<List<Event>> ListEventsAsync(string ns) =>
         (await _client.ListAsync(CoreResources.Events, ns, null, default)).Items;

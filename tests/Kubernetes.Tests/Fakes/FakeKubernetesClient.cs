@@ -224,12 +224,12 @@ public sealed class FakeKubernetesClient : IKubernetesClient
 
     public async Task<T> CreateAsync<T>(ResourceType<T> type, T obj, CancellationToken ct) where T : class, IKubernetesObject
     {
-        await BeginAsync(new FakeRequest("create", type.ToString(), obj.Metadata.Namespace, obj.Metadata.Name, obj), ct).ConfigureAwait(false);
+        await BeginAsync(new FakeRequest("create", type.ToString(), obj.Metadata.NamespaceProperty, obj.Metadata.Name, obj), ct).ConfigureAwait(false);
         lock (_gate)
         {
             var node = Serialize(type, obj);
             var meta = node["metadata"]!.AsObject();
-            var ns = CheckNamespace(type, obj.Metadata.Namespace);
+            var ns = CheckNamespace(type, obj.Metadata.NamespaceProperty);
             if (!string.IsNullOrEmpty(obj.Metadata.ResourceVersion))
             {
                 throw Invalid(type, obj.Metadata.Name, "metadata.resourceVersion", "resourceVersion should not be set on objects to be created");
@@ -411,10 +411,10 @@ public sealed class FakeKubernetesClient : IKubernetesClient
 
     private async Task<T> ReplaceAsync<T>(ResourceType<T> type, T obj, string verb, bool statusOnly, CancellationToken ct) where T : class, IKubernetesObject
     {
-        await BeginAsync(new FakeRequest(verb, type.ToString(), obj.Metadata.Namespace, obj.Metadata.Name, obj), ct).ConfigureAwait(false);
+        await BeginAsync(new FakeRequest(verb, type.ToString(), obj.Metadata.NamespaceProperty, obj.Metadata.Name, obj), ct).ConfigureAwait(false);
         lock (_gate)
         {
-            var ns = CheckNamespace(type, obj.Metadata.Namespace);
+            var ns = CheckNamespace(type, obj.Metadata.NamespaceProperty);
             var name = obj.Metadata.Name ?? throw Invalid(type, null, "metadata.name", "name is required");
             var key = (type.ToString(), ns ?? "", name);
             if (!_objects.TryGetValue(key, out var stored))

@@ -78,7 +78,7 @@ internal sealed class RecordingHandler : IResourceEventHandler<Service>
         done.ForEach(d => d.TrySetResult());
     }
 
-    private static string Key(Service s) => $"{s.Metadata.Namespace}/{s.Metadata.Name}";
+    private static string Key(Service s) => $"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}";
 }
 
 internal static class InformerTestKit
@@ -88,7 +88,7 @@ internal static class InformerTestKit
 
     public static Service Service(string ns, string name, string? loadBalancerIp = null) => new()
     {
-        Metadata = new ObjectMeta { Namespace = ns, Name = name },
+        Metadata = new ObjectMeta { NamespaceProperty = ns, Name = name },
         Spec = new ServiceSpec
         {
             Type = "LoadBalancer",

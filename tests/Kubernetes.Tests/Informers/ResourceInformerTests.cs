@@ -426,7 +426,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
     {
         var server = await _client.ListAsync(CoreResources.Services, informer.Name.Contains(" in ", StringComparison.Ordinal) ? "a" : null, null, default);
         Assert.Equal(
-            server.Items.Select(s => $"{s.Metadata.Namespace}/{s.Metadata.Name}@{s.Metadata.ResourceVersion}").Order(),
-            informer.List().Select(s => $"{s.Metadata.Namespace}/{s.Metadata.Name}@{s.Metadata.ResourceVersion}").Order());
+            server.Items.Select(s => $"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}@{s.Metadata.ResourceVersion}").Order(),
+            informer.List().Select(s => $"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}@{s.Metadata.ResourceVersion}").Order());
     }
 }

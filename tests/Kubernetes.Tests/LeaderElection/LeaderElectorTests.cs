@@ -103,7 +103,7 @@ public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetim
         var deadRenew = _time.GetUtcNow().AddSeconds(holderClockSkewSeconds);
         await _client.CreateAsync(CoreResources.Leases, new Lease
         {
-            Metadata = new ObjectMeta { Namespace = Ns, Name = LeaseName },
+            Metadata = new ObjectMeta { NamespaceProperty = Ns, Name = LeaseName },
             Spec = new LeaseSpec { HolderIdentity = "dead", LeaseDurationSeconds = 15, AcquireTime = deadRenew, RenewTime = deadRenew, LeaseTransitions = 3 },
         }, default);
         var b = Start("b");
@@ -126,7 +126,7 @@ public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetim
     {
         var created = await _client.CreateAsync(CoreResources.Leases, new Lease
         {
-            Metadata = new ObjectMeta { Namespace = Ns, Name = LeaseName },
+            Metadata = new ObjectMeta { NamespaceProperty = Ns, Name = LeaseName },
             Spec = new LeaseSpec { HolderIdentity = "other", LeaseDurationSeconds = 15, RenewTime = _time.GetUtcNow().AddHours(-1) },
         }, default);
         var b = Start("b");
@@ -170,7 +170,7 @@ public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetim
         var a = Start("a");
         await a.Started.Task.WaitAsync(Patience);
         var lease = await GetLeaseAsync();
-        lease.Metadata.Labels = new() { ["edited-by"] = "admin" };
+        lease.Metadata.Labels = new Dictionary<string, string>() { ["edited-by"] = "admin" };
         await _client.UpdateAsync(CoreResources.Leases, lease, default);
 
         _time.Advance(TimeSpan.FromSeconds(2));

@@ -1,4 +1,4 @@
-namespace BareLb.Kubernetes.Http;
+namespace BareLb.Kubernetes.RateLimiting;
 
 /// <summary>
 /// Client-side throttle consulted once before every API request (a watch counts once, when it is opened,

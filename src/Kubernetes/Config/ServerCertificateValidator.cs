@@ -2,7 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace BareLb.Kubernetes.Http;
+namespace BareLb.Kubernetes.Config;
 
 /// <summary>
 /// Checks the API server's certificate the way client-go does with a configured CA: the chain must end at one of

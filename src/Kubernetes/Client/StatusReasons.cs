@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace BareLb.Kubernetes.Http;
+namespace BareLb.Kubernetes.Client;
 
 /// <summary>
 /// metav1.StatusReason for a bare HTTP code, for answers without a Status body (as client-go's

@@ -7,7 +7,7 @@ using BareLb.Controller;
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Config;
 using BareLb.Kubernetes.Events;
-using BareLb.Kubernetes.Http;
+using BareLb.Kubernetes.Client;
 using k8s;
 using k8s.Models;
 using BareLb.Kubernetes.RateLimiting;
@@ -34,7 +34,7 @@ public static class ServiceChurnBenchmark
             CrdDirectory = Path.Combine(RepositoryRoot(), "crds"),
             WatchHistorySize = Math.Max(100_000, count * 10),
         });
-        using var client = new KubernetesClient(new KubernetesClientConfiguration { Server = server.BaseAddress, RequestTimeout = TimeSpan.FromMinutes(1) });
+        using var client = new KubernetesClient(ApiConnection.ForServer(server.BaseAddress) with { RequestTimeout = TimeSpan.FromMinutes(1) });
         foreach (var name in new[] { "barelb-system", Ns })
         {
             await client.CreateAsync(CoreResources.Namespaces, new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, default);
@@ -46,7 +46,7 @@ public static class ServiceChurnBenchmark
         }, default);
 
         // The controller gets its own client, limited like the binary's when asked; the creating client is not.
-        using var controllerClient = new KubernetesClient(client.Configuration, qps > 0 ? new TokenBucketRateLimiter(qps, (int)(qps * 2)) : null);
+        using var controllerClient = new KubernetesClient(client.Connection, qps > 0 ? new TokenBucketRateLimiter(qps, (int)(qps * 2)) : null);
         using var stop = new CancellationTokenSource();
         var events = new EventRecorder(controllerClient, new EventRecorderOptions { Component = "barelb-controller", QueueCapacity = 100_000 }, NullLogger.Instance);
         var controller = new LoadBalancerController(controllerClient, new ControllerOptions { Namespace = "barelb-system" }, events, NullLoggerFactory.Instance);
@@ -57,7 +57,7 @@ public static class ServiceChurnBenchmark
         var services = Enumerable.Range(0, count).Select(i => Build(i, expected)).ToList();
         var start = await client.ListAsync(CoreResources.Services, Ns, new ListOptions { Limit = 1 }, default);
         var clock = Stopwatch.StartNew();
-        var watcher = WaitForAllAsync(client, start.Metadata.ResourceVersion!, expected, count, clock, stop.Token);
+        var watcher = WaitForAllAsync(client, start.ResourceVersion!, expected, count, clock, stop.Token);
 
         await Parallel.ForEachAsync(services, new ParallelOptions { MaxDegreeOfParallelism = 8 },
             async (service, ct) => await client.CreateAsync(CoreResources.Services, service, ct));
@@ -122,8 +122,8 @@ public static class ServiceChurnBenchmark
         {
             await foreach (var e in client.WatchAsync(CoreResources.Services, Ns, new WatchOptions { ResourceVersion = rv }, ct))
             {
-                rv = e.Object.Metadata.ResourceVersion ?? rv;
-                if (e.Type is WatchEventType.Added or WatchEventType.Modified &&
+                rv = e.ResourceVersion ?? rv;
+                if (e.Object is not null && e.Type is WatchEventType.Added or WatchEventType.Modified &&
                     expected.TryGetValue(e.Object.Metadata.Name ?? "", out var want) &&
                     (e.Object.Status?.LoadBalancer?.Ingress?.Count ?? 0) == want)
                 {

@@ -85,11 +85,9 @@ public sealed record UnreadableObject(string? ApiVersion, string? Kind, V1Object
     public string Key => string.IsNullOrEmpty(Metadata.NamespaceProperty) ? Metadata.Name : $"{Metadata.NamespaceProperty}/{Metadata.Name}";
 }
 
-public enum WatchEventType { Added, Modified, Deleted, Bookmark }
-
 /// <summary>
-/// ADDED, MODIFIED, DELETED carry the object, or, when its model cannot read it, <see cref="Unreadable"/> (with
-/// <see cref="Object"/> null). BOOKMARK carries only metadata.resourceVersion. ERROR events become exceptions.
+/// ADDED, MODIFIED, DELETED (the package's <see cref="k8s.WatchEventType"/>) carry the object, or, when its model cannot read it, <see cref="Unreadable"/> (with
+/// <see cref="Object"/> null). BOOKMARK carries only metadata.resourceVersion. ERROR events become exceptions and are never yielded.
 /// </summary>
 public readonly record struct WatchEvent<T>(WatchEventType Type, T? Object, UnreadableObject? Unreadable = null)
     where T : class, IKubernetesObject<V1ObjectMeta>

@@ -2,7 +2,6 @@ using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using BareLb.Api.Models;
-using BareLb.Api.Serialization;
 using BareLb.Api.Tests.Support;
 using BareLb.Kubernetes;
 using k8s;
@@ -24,7 +23,7 @@ public sealed class CrdTests
 
     public static TheoryData<string> Kinds => [.. Resources().Select(r => r.Kind)];
 
-    private static IReadOnlyList<(string Kind, string Plural, bool Namespaced, string ApiVersion, Type Model, JsonTypeInfo TypeInfo)> Resources() =>
+    private static IReadOnlyList<(string Kind, string Plural, bool Namespaced, string ApiVersion, Type Model)> Resources() =>
     [
         Describe(BareLbResources.IPAddressPools),
         Describe(BareLbResources.L2Advertisements),
@@ -35,8 +34,8 @@ public sealed class CrdTests
         Describe(BareLbResources.ServiceBGPStatuses),
     ];
 
-    private static (string, string, bool, string, Type, JsonTypeInfo) Describe<T>(ResourceType<T> type) where T : class, IKubernetesObject<V1ObjectMeta> =>
-        (type.Kind, type.Plural, type.Namespaced, type.ApiVersion, typeof(T), type.TypeInfo);
+    private static (string, string, bool, string, Type) Describe<T>(ResourceType<T> type) where T : class, IKubernetesObject<V1ObjectMeta> =>
+        (type.Kind, type.Plural, type.Namespaced, type.ApiVersion, typeof(T));
 
     private static Dictionary<string, JsonObject> LoadCrds() =>
         Directory.GetFiles(RepositoryPaths.Crds, "*.yaml")
@@ -238,9 +237,11 @@ public sealed class CrdTests
         Assert.Empty(problems);
     }
 
+    private static readonly System.Text.Json.JsonSerializerOptions ModelOptions = new() { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+
     private static void CompareObject(JsonObject schema, Type model, string path, List<string> problems, bool isRoot = false)
     {
-        var info = BareLbJsonContext.Default.GetTypeInfo(model) ?? throw new InvalidOperationException($"no type info for {model}");
+        var info = ModelOptions.GetTypeInfo(model);
         var modelProperties = info.Properties.Where(p => !IsExtensionData(p)).ToDictionary(p => p.Name);
         var schemaProperties = schema["properties"] as JsonObject ?? [];
         foreach (var (name, _) in schemaProperties)

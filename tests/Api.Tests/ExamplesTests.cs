@@ -1,3 +1,4 @@
+using BareLb.Kubernetes;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -8,7 +9,6 @@ using BareLb.Api.Models;
 using BareLb.Api.Tests.Support;
 using k8s;
 using k8s.Models;
-using BareLb.Kubernetes.Serialization;
 
 namespace BareLb.Api.Tests;
 
@@ -87,10 +87,10 @@ public sealed partial class ExamplesTests
     {
         var documents = Documents();
         var namespaces = documents.Where(d => (string?)d["kind"] == "Namespace")
-            .Select(d => d.Deserialize(KubernetesJsonContext.Default.Namespace)!)
+            .Select(d => KubernetesJson.Deserialize<V1Namespace>(d)!)
             .ToDictionary(n => n.Metadata.Name!);
         var services = documents.Where(d => (string?)d["kind"] == "Service")
-            .Select(d => d.Deserialize(KubernetesJsonContext.Default.Service)!)
+            .Select(d => KubernetesJson.Deserialize<V1Service>(d)!)
             .ToDictionary(s => s.Metadata.Name!);
         Assert.All(services.Values, s => Assert.True(namespaces.ContainsKey(s.Metadata.NamespaceProperty!), $"namespace {s.Metadata.NamespaceProperty} is not in 00-namespaces.yaml"));
         Assert.All(services.Values, s => Assert.Equal("LoadBalancer", s.Spec.Type));
@@ -121,20 +121,20 @@ public sealed partial class ExamplesTests
 
     private static ConfigParseResult Parse(List<JsonObject> documents)
     {
-        List<T> Of<T>(string kind, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
-            [.. documents.Where(d => (string?)d["kind"] == kind).Select(d => d.Deserialize(info)!)];
+        List<T> Of<T>(string kind) =>
+            [.. documents.Where(d => (string?)d["kind"] == kind).Select(d => KubernetesJson.Deserialize<T>(d)!)];
 
         return ConfigParser.Parse(
-            Of("IPAddressPool", BareLbResources.IPAddressPools.TypeInfo),
-            Of("L2Advertisement", BareLbResources.L2Advertisements.TypeInfo),
-            Of("BGPPeer", BareLbResources.BGPPeers.TypeInfo),
-            Of("BGPAdvertisement", BareLbResources.BGPAdvertisements.TypeInfo),
-            Of("Community", BareLbResources.Communities.TypeInfo));
+            Of<IPAddressPool>("IPAddressPool"),
+            Of<L2Advertisement>("L2Advertisement"),
+            Of<BGPPeer>("BGPPeer"),
+            Of<BGPAdvertisement>("BGPAdvertisement"),
+            Of<Community>("Community"));
     }
 
     private static ServiceRequest Request(V1Service service, V1Namespace ns)
     {
-        var annotations = service.Metadata.Annotations ?? [];
+        var annotations = service.Metadata.AnnotationsOrEmpty();
         var requested = Annotations.Find(annotations, Annotations.LoadBalancerIPsKeys)?.Value
             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(IPAddress.Parse)
@@ -142,8 +142,8 @@ public sealed partial class ExamplesTests
         return new ServiceRequest
         {
             Key = new ServiceKey(service.Metadata.NamespaceProperty!, service.Metadata.Name!),
-            ServiceLabels = service.Metadata.Labels ?? [],
-            NamespaceLabels = ns.Metadata.Labels ?? [],
+            ServiceLabels = service.Metadata.LabelsOrEmpty(),
+            NamespaceLabels = ns.Metadata.LabelsOrEmpty(),
             FamilyPolicy = Enum.Parse<IpFamilyPolicy>(service.Spec.IpFamilyPolicy ?? "SingleStack"),
             Families = [.. (service.Spec.IpFamilies ?? ["IPv4"]).Select(Enum.Parse<IpFamily>)],
             RequestedAddresses = requested,
@@ -151,7 +151,7 @@ public sealed partial class ExamplesTests
             SharingKey = Annotations.Find(annotations, Annotations.AllowSharedIPKeys)?.Value,
             Ports = [.. (service.Spec.Ports ?? []).Select(p => new PortKey(p.Protocol ?? "TCP", p.Port))],
             ExternalTrafficPolicy = Enum.Parse<TrafficPolicy>(service.Spec.ExternalTrafficPolicy ?? "Cluster"),
-            Selector = service.Spec.Selector,
+            Selector = service.Spec.Selector is null ? null : new Dictionary<string, string>(service.Spec.Selector),
         };
     }
 

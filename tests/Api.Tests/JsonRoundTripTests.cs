@@ -1,9 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization.Metadata;
 using BareLb.Allocator;
 using BareLb.Api.Models;
-using BareLb.Api.Serialization;
+using k8s;
 using BareLb.Api.Tests.Support;
 
 namespace BareLb.Api.Tests;
@@ -73,8 +72,8 @@ public sealed class JsonRoundTripTests
         var info = TypeInfoFor(kind);
         var original = JsonNode.Parse(json)!;
 
-        var model = JsonSerializer.Deserialize(json, info)!;
-        var written = JsonNode.Parse(JsonSerializer.Serialize(model, info))!;
+        var model = JsonSerializer.Deserialize(json, info, Options)!;
+        var written = JsonNode.Parse(KubernetesJson.Serialize(model))!;
 
         Assert.True(JsonNode.DeepEquals(original, written), $"expected {original.ToJsonString()}\nactual   {written.ToJsonString()}");
     }
@@ -83,7 +82,7 @@ public sealed class JsonRoundTripTests
     [MemberData(nameof(Documents))]
     public void Deserialize_UnknownFields_LandInExtensionDataAndKnownOnesDoNot(string kind, string json)
     {
-        var model = JsonSerializer.Deserialize(json, TypeInfoFor(kind))!;
+        var model = JsonSerializer.Deserialize(json, TypeInfoFor(kind), Options)!;
 
         var unknown = ExtensionFields.Of(model).Where(f => !f.StartsWith("metadata.", StringComparison.Ordinal)).ToList();
 
@@ -98,7 +97,7 @@ public sealed class JsonRoundTripTests
         pool.Metadata.Name = "p";
         pool.Spec.Addresses = ["198.51.100.0/24"];
 
-        var json = JsonSerializer.Serialize(pool, BareLbJsonContext.Default.IPAddressPool);
+        var json = KubernetesJson.Serialize(pool);
 
         Assert.DoesNotContain("null", json, StringComparison.Ordinal);
         Assert.True(JsonNode.DeepEquals(
@@ -121,15 +120,25 @@ public sealed class JsonRoundTripTests
         Assert.Equal(long.MaxValue - 1, IPAddressPoolStatus.Saturate(long.MaxValue - 1));
     }
 
-    private static JsonTypeInfo TypeInfoFor(string kind) => kind switch
+    // What the client reads with: the official client's serializer settings.
+    private static readonly JsonSerializerOptions Options = KubernetesOptions();
+
+    private static JsonSerializerOptions KubernetesOptions()
     {
-        "IPAddressPool" => BareLbResources.IPAddressPools.TypeInfo,
-        "L2Advertisement" => BareLbResources.L2Advertisements.TypeInfo,
-        "BGPPeer" => BareLbResources.BGPPeers.TypeInfo,
-        "BGPAdvertisement" => BareLbResources.BGPAdvertisements.TypeInfo,
-        "Community" => BareLbResources.Communities.TypeInfo,
-        "ServiceL2Status" => BareLbResources.ServiceL2Statuses.TypeInfo,
-        "ServiceBGPStatus" => BareLbResources.ServiceBGPStatuses.TypeInfo,
+        JsonSerializerOptions? captured = null;
+        KubernetesJson.AddJsonOptions(o => captured = new JsonSerializerOptions(o));
+        return captured!;
+    }
+
+    private static Type TypeInfoFor(string kind) => kind switch
+    {
+        "IPAddressPool" => typeof(IPAddressPool),
+        "L2Advertisement" => typeof(L2Advertisement),
+        "BGPPeer" => typeof(BGPPeer),
+        "BGPAdvertisement" => typeof(BGPAdvertisement),
+        "Community" => typeof(Community),
+        "ServiceL2Status" => typeof(ServiceL2Status),
+        "ServiceBGPStatus" => typeof(ServiceBGPStatus),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }

@@ -1,3 +1,4 @@
+using k8s;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BareLb.Api.Config;
@@ -138,15 +139,15 @@ public sealed class MetalLBCompatibilityTests
         var text = sample.Converted.ToJsonString();
         return sample.Kind switch
         {
-            "IPAddressPool" => Typed(JsonSerializer.Deserialize(text, BareLbResources.IPAddressPools.TypeInfo)!, BareLbResources.IPAddressPools.TypeInfo),
-            "L2Advertisement" => Typed(JsonSerializer.Deserialize(text, BareLbResources.L2Advertisements.TypeInfo)!, BareLbResources.L2Advertisements.TypeInfo),
-            "BGPPeer" => Typed(JsonSerializer.Deserialize(text, BareLbResources.BGPPeers.TypeInfo)!, BareLbResources.BGPPeers.TypeInfo),
-            "BGPAdvertisement" => Typed(JsonSerializer.Deserialize(text, BareLbResources.BGPAdvertisements.TypeInfo)!, BareLbResources.BGPAdvertisements.TypeInfo),
-            "Community" => Typed(JsonSerializer.Deserialize(text, BareLbResources.Communities.TypeInfo)!, BareLbResources.Communities.TypeInfo),
+            "IPAddressPool" => Typed(KubernetesJson.Deserialize<IPAddressPool>(text)!),
+            "L2Advertisement" => Typed(KubernetesJson.Deserialize<L2Advertisement>(text)!),
+            "BGPPeer" => Typed(KubernetesJson.Deserialize<BGPPeer>(text)!),
+            "BGPAdvertisement" => Typed(KubernetesJson.Deserialize<BGPAdvertisement>(text)!),
+            "Community" => Typed(KubernetesJson.Deserialize<Community>(text)!),
             _ => throw new ArgumentOutOfRangeException(nameof(sample), sample.Kind, null),
         };
 
-        static (object, string) Typed<T>(T model, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
-            (model!, JsonSerializer.Serialize(model, info));
+        static (object, string) Typed<T>(T model) =>
+            (model!, KubernetesJson.Serialize(model));
     }
 }

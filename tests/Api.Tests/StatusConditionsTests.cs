@@ -1,5 +1,4 @@
-using k8s;
-using k8s.Models;
+using BareLb.Api.Models;
 
 namespace BareLb.Api.Tests;
 

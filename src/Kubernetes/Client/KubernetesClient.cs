@@ -244,19 +244,13 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
                 }
                 switch (eventType)
                 {
-                    case k8s.WatchEventType.Bookmark:
+                    case WatchEventType.Bookmark:
                         yield return new WatchEvent<T>(WatchEventType.Bookmark, BookmarkOf(type, element));
                         break;
-                    case k8s.WatchEventType.Added or k8s.WatchEventType.Modified or k8s.WatchEventType.Deleted:
-                        var mapped = eventType switch
-                        {
-                            k8s.WatchEventType.Added => WatchEventType.Added,
-                            k8s.WatchEventType.Modified => WatchEventType.Modified,
-                            _ => WatchEventType.Deleted,
-                        };
+                    case WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted:
                         yield return TryDecode(type, element, out var obj, out var bad)
-                            ? new WatchEvent<T>(mapped, obj)
-                            : new WatchEvent<T>(mapped, null, bad);
+                            ? new WatchEvent<T>(eventType, obj)
+                            : new WatchEvent<T>(eventType, null, bad);
                         break;
                 }
             }

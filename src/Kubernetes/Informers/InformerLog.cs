@@ -1,3 +1,4 @@
+using k8s;
 using Microsoft.Extensions.Logging;
 
 namespace BareLb.Kubernetes.Informers;

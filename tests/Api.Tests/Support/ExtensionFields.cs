@@ -1,7 +1,6 @@
+using BareLb.Api.Models;
 using System.Collections;
 using System.Reflection;
-using k8s;
-using k8s.Models;
 
 namespace BareLb.Api.Tests.Support;
 

@@ -1,6 +1,5 @@
-using System.Text.Json;
 using BareLb.Api.Models;
-using BareLb.Api.Serialization;
+using k8s;
 
 namespace BareLb.Api.Tests.Support;
 
@@ -10,24 +9,24 @@ internal static class Objects
     public const string Namespace = "barelb-system";
 
     public static IPAddressPool Pool(string spec, string name = "pool", string labels = "{}") =>
-        Parse(BareLbJsonContext.Default.IPAddressPool, "IPAddressPool", name, spec, labels);
+        Parse<IPAddressPool>("IPAddressPool", name, spec, labels);
 
     public static L2Advertisement L2(string spec, string name = "l2") =>
-        Parse(BareLbJsonContext.Default.L2Advertisement, "L2Advertisement", name, spec);
+        Parse<L2Advertisement>("L2Advertisement", name, spec);
 
     public static BGPPeer Peer(string spec, string name = "peer") =>
-        Parse(BareLbJsonContext.Default.BGPPeer, "BGPPeer", name, spec);
+        Parse<BGPPeer>("BGPPeer", name, spec);
 
     public static BGPAdvertisement Bgp(string spec, string name = "bgp") =>
-        Parse(BareLbJsonContext.Default.BGPAdvertisement, "BGPAdvertisement", name, spec);
+        Parse<BGPAdvertisement>("BGPAdvertisement", name, spec);
 
     public static Community Community(string spec, string name = "community") =>
-        Parse(BareLbJsonContext.Default.Community, "Community", name, spec);
+        Parse<Community>("Community", name, spec);
 
-    private static T Parse<T>(System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info, string kind, string name, string spec, string labels = "{}") =>
-        JsonSerializer.Deserialize($$"""
+    private static T Parse<T>(string kind, string name, string spec, string labels = "{}") =>
+        KubernetesJson.Deserialize<T>($$"""
             {"apiVersion":"barelb.io/v1beta1","kind":"{{kind}}",
              "metadata":{"name":"{{name}}","namespace":"{{Namespace}}","labels":{{labels}}},
              "spec":{{spec}}}
-            """, info)!;
+            """)!;
 }

@@ -1,0 +1,90 @@
+using System.Buffers.Binary;
+using BareLb.Layer2.Bpf;
+
+namespace BareLb.Layer2.Linux;
+
+/// <summary>
+/// An AF_PACKET SOCK_RAW socket on one interface for one EtherType, with a classic BPF filter. The socket is created
+/// with protocol 0, which receives nothing; the filter is attached; only then does <c>bind</c> set the protocol and
+/// the interface, so no frame is ever queued unfiltered.
+/// </summary>
+internal sealed unsafe class PacketSocket : IDisposable
+{
+    private int _fd;
+
+    private PacketSocket(int fd) => _fd = fd;
+
+    public int Fd => _fd;
+
+    public static PacketSocket Open(int interfaceIndex, ushort etherType, IReadOnlyList<BpfInstruction> filter)
+    {
+        var fd = Libc.Socket(Libc.AF_PACKET, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw new IOException($"socket(AF_PACKET): {Libc.Describe(Libc.LastError)}");
+        }
+        var socket = new PacketSocket(fd);
+        try
+        {
+            socket.AttachFilter(filter);
+            var address = new Libc.SockaddrLl
+            {
+                Family = Libc.AF_PACKET,
+                Protocol = BinaryPrimitives.ReverseEndianness(etherType),
+                IfIndex = interfaceIndex,
+            };
+            if (Libc.Bind(fd, &address, (uint)sizeof(Libc.SockaddrLl)) != 0)
+            {
+                throw new IOException($"bind(AF_PACKET, 0x{etherType:x4}, ifindex {interfaceIndex}): {Libc.Describe(Libc.LastError)}");
+            }
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One frame into <paramref name="buffer"/>; the frame's full length (may exceed the buffer), or -errno.</summary>
+    public int Receive(Span<byte> buffer, bool wait)
+    {
+        fixed (byte* p = buffer)
+        {
+            var n = Libc.Recv(_fd, p, (nuint)buffer.Length, Libc.MSG_TRUNC | (wait ? 0 : Libc.MSG_DONTWAIT));
+            return n < 0 ? -Libc.LastError : (int)n;
+        }
+    }
+
+    /// <summary>Sends a whole Ethernet frame out of the bound interface; 0 on success, else errno.</summary>
+    public int Send(ReadOnlySpan<byte> frame)
+    {
+        fixed (byte* p = frame)
+        {
+            var n = Libc.Send(_fd, p, (nuint)frame.Length, 0);
+            return n < 0 ? Libc.LastError : 0;
+        }
+    }
+
+    private void AttachFilter(IReadOnlyList<BpfInstruction> filter)
+    {
+        var instructions = filter.ToArray();
+        fixed (BpfInstruction* p = instructions)
+        {
+            var program = new Libc.SockFprog { Length = (ushort)instructions.Length, Filter = p };
+            if (Libc.SetSockOpt(_fd, Libc.SOL_SOCKET, Libc.SO_ATTACH_FILTER, &program, (uint)sizeof(Libc.SockFprog)) != 0)
+            {
+                throw new IOException($"SO_ATTACH_FILTER: {Libc.Describe(Libc.LastError)}");
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        var fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+        {
+            Libc.Close(fd);
+        }
+    }
+}

@@ -71,6 +71,7 @@ public sealed partial class ControllerService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var recorder = events.RunAsync(stoppingToken);
+        var secret = MemberlistSecretWriter.EnsureAsync(client, args.Namespace, _logger, time, stoppingToken);
         var options = new ControllerOptions { Namespace = args.Namespace, LoadBalancerClass = args.LoadBalancerClass };
         try
         {
@@ -102,7 +103,7 @@ public sealed partial class ControllerService(
         {
             try
             {
-                await recorder.ConfigureAwait(false);
+                await Task.WhenAll(recorder, secret).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

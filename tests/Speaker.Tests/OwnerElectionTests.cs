@@ -1,4 +1,4 @@
-using BareLb.Speaker.Election;
+using BareLb.Speaker.Planning;
 
 namespace BareLb.Speaker.Tests;
 

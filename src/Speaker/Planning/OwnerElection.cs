@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace BareLb.Speaker.Election;
+namespace BareLb.Speaker.Planning;
 
 /// <summary>
 /// Picks one owner node per address without any coordination: every speaker ranks the eligible nodes by a hash

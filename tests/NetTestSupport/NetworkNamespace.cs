@@ -39,18 +39,42 @@ public sealed class NetworkNamespace : IAsyncDisposable
         return ns;
     }
 
+    /// <summary>Creates a namespace with exactly this name (loopback up); the caller keeps names unique.</summary>
+    public static async Task<NetworkNamespace> CreateNamedAsync(string name, CancellationToken ct = default)
+    {
+        await Shell.RunCheckedAsync("ip", ["netns", "add", name], ct).ConfigureAwait(false);
+        var ns = new NetworkNamespace(name);
+        try
+        {
+            await ns.IpAsync(ct, "link", "set", "lo", "up").ConfigureAwait(false);
+        }
+        catch
+        {
+            await ns.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return ns;
+    }
+
+    /// <summary>Kills every process in the named namespace and deletes it; no error if it does not exist.</summary>
+    public static async Task DeleteAsync(string name)
+    {
+        await KillAllInsideAsync(name).ConfigureAwait(false);
+        await Shell.RunAsync("ip", ["netns", "del", name], TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+    }
+
     /// <summary>Runs <c>ip -n NAME args…</c> and throws with its stderr when it fails.</summary>
     public Task<string> IpAsync(CancellationToken ct, params string[] args) =>
         Shell.RunCheckedAsync("ip", ["-n", Name, .. args], ct);
 
     /// <summary>Runs a command inside the namespace to completion (bounded by <paramref name="timeout"/>).</summary>
-    public Task<CommandResult> ExecAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        Shell.RunAsync("ip", ["netns", "exec", Name, file, .. args], timeout ?? TimeSpan.FromSeconds(30), ct);
+    public Task<CommandResult> ExecAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null, CancellationToken ct = default, string? stdin = null) =>
+        Shell.RunAsync("ip", ["netns", "exec", Name, file, .. args], timeout ?? TimeSpan.FromSeconds(30), ct, stdin);
 
     /// <summary>Like <see cref="ExecAsync"/> but throws when the exit code is not zero.</summary>
-    public async Task<string> ExecCheckedAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null, CancellationToken ct = default)
+    public async Task<string> ExecCheckedAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null, CancellationToken ct = default, string? stdin = null)
     {
-        var result = await ExecAsync(file, args, timeout, ct).ConfigureAwait(false);
+        var result = await ExecAsync(file, args, timeout, ct, stdin).ConfigureAwait(false);
         result.EnsureSuccess();
         return result.StandardOutput;
     }

@@ -18,12 +18,13 @@ public sealed record CommandResult(string Command, int ExitCode, string Standard
 /// <summary>Runs external commands (ip, nft, arping, vtysh, ...) with a time bound, capturing their output.</summary>
 public static class Shell
 {
-    public static async Task<CommandResult> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct)
+    public static async Task<CommandResult> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct, string? stdin = null)
     {
         var info = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
             UseShellExecute = false,
         };
         foreach (var a in args)
@@ -32,6 +33,11 @@ public static class Shell
         }
         var command = file + " " + string.Join(' ', info.ArgumentList);
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {command}");
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin).ConfigureAwait(false);
+            process.StandardInput.Close();
+        }
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);

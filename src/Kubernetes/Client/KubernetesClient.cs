@@ -56,6 +56,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         var validator = _validator;
         var proxy = connection.Proxy;
         var requestTimeout = connection.RequestTimeout;
+        var connect = connection.ConnectCallback;
         // The setup hook lives on the (shared) package configuration and runs inside the constructor below.
         lock (connection.Package)
         {
@@ -63,6 +64,10 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
             {
                 handler.ConnectTimeout = requestTimeout;
                 handler.AutomaticDecompression = DecompressionMethods.GZip;
+                if (connect is not null)
+                {
+                    handler.ConnectCallback = connect;
+                }
                 if (proxy is not null)
                 {
                     handler.Proxy = new WebProxy(proxy);

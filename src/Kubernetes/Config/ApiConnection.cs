@@ -45,6 +45,12 @@ public sealed record ApiConnection
     /// <summary>HTTP(S) or SOCKS proxy for this cluster (kubeconfig <c>proxy-url</c>); null uses the environment's.</summary>
     public Uri? Proxy { get; init; }
 
+    /// <summary>
+    /// Opens the TCP connections instead of the default (<c>SocketsHttpHandler.ConnectCallback</c>), e.g. to reach an
+    /// API server inside a network namespace. Null: the default.
+    /// </summary>
+    public Func<System.Net.Http.SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? ConnectCallback { get; init; }
+
     /// <summary>Bound on one non-watch request, headers and body. Watches are bounded by their own timeoutSeconds.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

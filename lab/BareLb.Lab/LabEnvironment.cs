@@ -1,0 +1,435 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BareLb.Kubernetes;
+using BareLb.Kubernetes.Client;
+using BareLb.Kubernetes.Config;
+using BareLb.NetTestSupport;
+using k8s.Models;
+
+namespace BareLb.Lab;
+
+public sealed record LabOptions
+{
+    public int Nodes { get; init; } = 3;
+
+    /// <summary>The repository (crds/, examples/, the built programs).</summary>
+    public required string RepositoryRoot { get; init; }
+
+    /// <summary>Where logs, the kubeconfig and the state of a kept lab go; a fresh folder per lab under it.</summary>
+    public string StateRoot { get; init; } = "/tmp/barelb-lab";
+
+    /// <summary>Apply examples/ once the control plane runs (the lab command); tests bring their own objects.</summary>
+    public bool ApplyExamples { get; init; } = true;
+
+    /// <summary>Build configuration of the programs to run.</summary>
+    public string Configuration { get; init; } = "Release";
+
+    /// <summary>Extra arguments for every speaker (tests shorten timings).</summary>
+    public IReadOnlyList<string> SpeakerArguments { get; init; } = [];
+}
+
+/// <summary>One node of the lab: its namespace, addresses, MAC, and the programs on it.</summary>
+public sealed class LabNode
+{
+    public required string Name { get; init; }
+    public required int Index { get; init; }
+    public required NetworkNamespace Namespace { get; init; }
+    public required IPAddress V4 { get; init; }
+    public required IPAddress V6 { get; init; }
+    public required string Mac { get; init; }
+    public LabProcess? Speaker { get; set; }
+    public LabProcess? Backend { get; set; }
+    public bool LinkUp { get; set; } = true;
+}
+
+/// <summary>
+/// A bare-metal cluster network on one machine, built from network namespaces: N nodes, an API server and a client on
+/// one bridge. Runs the in-memory API server and the real controller in the API server's namespace, one real speaker
+/// and a small HTTP backend per node (the stand-in for the pods; kube-proxy's part is an nftables redirect of every TCP
+/// connection for a non-local address to the backend, as kube-proxy's iptables mode DNATs a LoadBalancer address
+/// without configuring it, so the node's kernel never answers ARP/NDP for it — only the speaker does). The Nodes and
+/// EndpointSlices are real objects in the API server. Everything is removed on dispose (unless kept).
+/// </summary>
+public sealed class LabEnvironment : IAsyncDisposable
+{
+    public const string Prefix = "bll-";
+    public const string SystemNamespace = "barelb-system";
+
+    private readonly List<NetworkNamespace> _namespaces = [];
+    private readonly List<LabProcess> _processes = [];
+    private readonly Action<string> _progress;
+    private NamespaceSockets? _apiSockets;
+    private NamespaceSockets? _clientSockets;
+    private KubernetesClient? _client;
+    private bool _kept;
+
+    private LabEnvironment(LabOptions options, string id, Action<string> progress)
+    {
+        Options = options;
+        Id = id;
+        WorkDirectory = Path.Combine(options.StateRoot, id);
+        _progress = progress;
+        Directory.CreateDirectory(WorkDirectory);
+    }
+
+    public LabOptions Options { get; }
+    public string Id { get; }
+    public string WorkDirectory { get; }
+    public string KubeconfigPath => Path.Combine(WorkDirectory, "kubeconfig");
+    public NetworkNamespace Switch { get; private set; } = null!;
+    public NetworkNamespace ApiNamespace { get; private set; } = null!;
+    public NetworkNamespace ClientNamespace { get; private set; } = null!;
+    public IReadOnlyList<LabNode> Nodes { get; private set; } = [];
+    public LabProcess ApiServer { get; private set; } = null!;
+    public LabProcess Controller { get; private set; } = null!;
+    public LabProcess Agent { get; private set; } = null!;
+
+    /// <summary>A client of the lab's API server, connecting from inside the API server's namespace.</summary>
+    public KubernetesClient Client => _client ?? throw new InvalidOperationException("the lab is not started");
+
+    public IEnumerable<LabProcess> Processes => _processes;
+
+    public static async Task<LabEnvironment> StartAsync(LabOptions options, Action<string>? progress = null, CancellationToken ct = default)
+    {
+        if (options.Nodes is < 1 or > LabAddressing.MaxNodes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Nodes, $"--nodes must be 1 to {LabAddressing.MaxNodes}");
+        }
+        await RemoveLeftoversAsync(options.StateRoot).ConfigureAwait(false);
+        var lab = new LabEnvironment(options, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3)), progress ?? (_ => { }));
+        try
+        {
+            await lab.BuildNetworkAsync(ct).ConfigureAwait(false);
+            await lab.StartControlPlaneAsync(ct).ConfigureAwait(false);
+            await lab.StartNodesAsync(ct).ConfigureAwait(false);
+            lab.SaveState();
+            return lab;
+        }
+        catch
+        {
+            await lab.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private string Program(string project, string assembly) =>
+        Path.Combine(Options.RepositoryRoot, "src", project, "bin", Options.Configuration, "net10.0", assembly);
+
+    private string LabProgram => Path.Combine(Options.RepositoryRoot, "lab", "BareLb.Lab", "bin", Options.Configuration, "net10.0", "barelb-lab");
+
+    private string Log(string name) => Path.Combine(WorkDirectory, name + ".log");
+
+    private async Task<NetworkNamespace> NamespaceAsync(string role, CancellationToken ct)
+    {
+        var ns = await NetworkNamespace.CreateNamedAsync($"{Prefix}{Id}-{role}", ct).ConfigureAwait(false);
+        _namespaces.Add(ns);
+        return ns;
+    }
+
+    private async Task BuildNetworkAsync(CancellationToken ct)
+    {
+        _progress($"network: switch, API server, client and {Options.Nodes} nodes (namespaces {Prefix}{Id}-*)");
+        Switch = await NamespaceAsync("sw", ct).ConfigureAwait(false);
+        await Switch.IpAsync(ct, "link", "add", "br0", "type", "bridge", "forward_delay", "0").ConfigureAwait(false);
+        await Switch.IpAsync(ct, "link", "set", "br0", "up").ConfigureAwait(false);
+
+        ApiNamespace = await NamespaceAsync("api", ct).ConfigureAwait(false);
+        await AttachAsync(ApiNamespace, 0, LabAddressing.ApiV4, LabAddressing.ApiV6, ct).ConfigureAwait(false);
+
+        ClientNamespace = await NamespaceAsync("client", ct).ConfigureAwait(false);
+        await AttachAsync(ClientNamespace, 99, LabAddressing.ClientV4, LabAddressing.ClientV6, ct).ConfigureAwait(false);
+        foreach (var route in LabAddressing.OnLinkRoutes)
+        {
+            await ClientNamespace.IpAsync(ct, route.Contains(':') ? "-6" : "-4", "route", "add", route, "dev", "eth0").ConfigureAwait(false);
+        }
+
+        var nodes = new List<LabNode>();
+        for (var n = 1; n <= Options.Nodes; n++)
+        {
+            var ns = await NamespaceAsync($"node{n}", ct).ConfigureAwait(false);
+            var mac = await AttachAsync(ns, n, LabAddressing.NodeV4(n), LabAddressing.NodeV6(n), ct).ConfigureAwait(false);
+            // kube-proxy's stand-in: a connection to any address this node does not own is taken by the local backend.
+            await ns.ExecCheckedAsync("nft", ["-f", "-"], stdin: $$"""
+                table inet barelb-lab {
+                  chain prerouting {
+                    type nat hook prerouting priority dstnat; policy accept;
+                    fib daddr type != local meta l4proto tcp redirect to :{{LabAddressing.BackendPort}}
+                  }
+                }
+                """, ct: ct).ConfigureAwait(false);
+            nodes.Add(new LabNode { Name = $"node{n}", Index = n, Namespace = ns, V4 = LabAddressing.NodeV4(n), V6 = LabAddressing.NodeV6(n), Mac = mac });
+        }
+        Nodes = nodes;
+    }
+
+    /// <summary>Plugs a namespace into the bridge as eth0 with its addresses; returns eth0's MAC.</summary>
+    private async Task<string> AttachAsync(NetworkNamespace ns, int port, IPAddress v4, IPAddress v6, CancellationToken ct)
+    {
+        var bridgePort = $"p{port}";
+        await Switch.IpAsync(ct, "link", "add", bridgePort, "type", "veth", "peer", "name", "eth0", "netns", ns.Name).ConfigureAwait(false);
+        await Switch.IpAsync(ct, "link", "set", bridgePort, "master", "br0").ConfigureAwait(false);
+        await Switch.IpAsync(ct, "link", "set", bridgePort, "up").ConfigureAwait(false);
+        await ns.IpAsync(ct, "addr", "add", $"{v4}/{LabAddressing.PrefixV4}", "dev", "eth0").ConfigureAwait(false);
+        await ns.IpAsync(ct, "addr", "add", $"{v6}/{LabAddressing.PrefixV6}", "dev", "eth0", "nodad").ConfigureAwait(false);
+        await ns.IpAsync(ct, "link", "set", "eth0", "up").ConfigureAwait(false);
+        var link = await ns.IpAsync(ct, "-j", "link", "show", "eth0").ConfigureAwait(false);
+        return JsonNode.Parse(link)![0]!["address"]!.GetValue<string>();
+    }
+
+    private async Task StartControlPlaneAsync(CancellationToken ct)
+    {
+        _progress("starting barelb-apiserver");
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        ApiServer = Start("apiserver", ApiNamespace, Program("ApiServer", "barelb-apiserver"),
+            ["--bind", LabAddressing.ApiV4.ToString(), "--port", "6443", "--https", "--crds", Path.Combine(Options.RepositoryRoot, "crds"),
+             "--kubeconfig", KubeconfigPath, "--token", token]);
+        await ApiServer.WaitForLogAsync("listening on", TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+
+        _apiSockets = new NamespaceSockets(ApiNamespace.Name);
+        _client = new KubernetesClient(ApiConnection.FromKubeconfig(KubeconfigPath) with { ConnectCallback = _apiSockets.ConnectCallback });
+
+        if (Options.ApplyExamples)
+        {
+            _progress("kubectl apply -f examples/");
+            await KubectlAsync(ct, "apply", "-f", Path.Combine(Options.RepositoryRoot, "examples")).ConfigureAwait(false);
+        }
+        else
+        {
+            await EnsureNamespaceAsync(SystemNamespace, ct).ConfigureAwait(false);
+        }
+
+        _progress("registering the nodes");
+        for (var n = 1; n <= Options.Nodes; n++)
+        {
+            await RegisterNodeAsync($"node{n}", LabAddressing.NodeV4(n), LabAddressing.NodeV6(n), ct).ConfigureAwait(false);
+        }
+
+        _progress("starting barelb-controller");
+        Controller = Start("controller", ApiNamespace, Program("Controller", "barelb-controller"),
+            ["--kubeconfig", KubeconfigPath, "--namespace", SystemNamespace, "--identity", "lab-controller"]);
+        Agent = Start("agent", ApiNamespace, LabProgram, ["agent", "--kubeconfig", KubeconfigPath]);
+    }
+
+    private async Task StartNodesAsync(CancellationToken ct)
+    {
+        _progress("starting a backend and barelb-speaker on every node");
+        foreach (var node in Nodes)
+        {
+            node.Backend = Start($"backend-{node.Name}", node.Namespace, LabProgram, ["backend", "--name", node.Name, "--port", LabAddressing.BackendPort.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            StartSpeaker(node);
+        }
+        foreach (var node in Nodes)
+        {
+            await node.Backend!.WaitForLogAsync("listening", TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+            await node.Speaker!.WaitForLogAsync("caches synced", TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+        }
+    }
+
+    public void StartSpeaker(LabNode node) =>
+        node.Speaker = Start($"speaker-{node.Name}", node.Namespace, Program("Speaker", "barelb-speaker"),
+            ["--kubeconfig", KubeconfigPath, "--node-name", node.Name, "--namespace", SystemNamespace, .. Options.SpeakerArguments]);
+
+    private LabProcess Start(string name, NetworkNamespace ns, string program, IEnumerable<string> args)
+    {
+        var process = LabProcess.Start(name, ns.Name, program, args, Log(name));
+        _processes.Add(process);
+        return process;
+    }
+
+    public async Task<string> KubectlAsync(CancellationToken ct, params string[] args)
+    {
+        var result = await ApiNamespace.ExecAsync("kubectl", ["--kubeconfig", KubeconfigPath, .. args], TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+        result.EnsureSuccess();
+        return result.StandardOutput;
+    }
+
+    private async Task EnsureNamespaceAsync(string name, CancellationToken ct)
+    {
+        try
+        {
+            await Client.CreateAsync(CoreResources.Namespaces, new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, ct).ConfigureAwait(false);
+        }
+        catch (AlreadyExistsException)
+        {
+        }
+    }
+
+    /// <summary>A Node object as a kubelet would keep it: Ready, with its InternalIPs, written through the status subresource.</summary>
+    private async Task RegisterNodeAsync(string name, IPAddress v4, IPAddress v6, CancellationToken ct)
+    {
+        await Client.CreateAsync(CoreResources.Nodes, new V1Node
+        {
+            Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["kubernetes.io/hostname"] = name } },
+        }, ct).ConfigureAwait(false);
+        var now = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        await Client.PatchAsync(CoreResources.Nodes, null, name, new JsonObject
+        {
+            ["status"] = new JsonObject
+            {
+                ["addresses"] = new JsonArray(
+                    new JsonObject { ["type"] = "InternalIP", ["address"] = v4.ToString() },
+                    new JsonObject { ["type"] = "InternalIP", ["address"] = v6.ToString() },
+                    new JsonObject { ["type"] = "Hostname", ["address"] = name }),
+                ["conditions"] = new JsonArray(new JsonObject
+                {
+                    ["type"] = "Ready", ["status"] = "True", ["reason"] = "KubeletReady", ["message"] = "lab node",
+                    ["lastHeartbeatTime"] = now, ["lastTransitionTime"] = now,
+                }),
+            },
+        }, status: true, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>An HTTP GET from the client namespace on a new connection; the backend answers with its node's name.</summary>
+    public async Task<string?> GetAsync(IPAddress address, int port, TimeSpan timeout, CancellationToken ct = default)
+    {
+        _clientSockets ??= new NamespaceSockets(ClientNamespace.Name);
+        return await HttpProbe.GetAsync(_clientSockets, address, port, timeout, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The node a LAN neighbour's MAC belongs to.</summary>
+    public LabNode? NodeByMac(string? mac) => Nodes.FirstOrDefault(n => string.Equals(n.Mac, mac, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The MAC the client's kernel has for <paramref name="address"/> (its neighbour entry), or null.</summary>
+    public async Task<string?> ClientNeighbourAsync(IPAddress address, CancellationToken ct = default)
+    {
+        var text = await ClientNamespace.IpAsync(ct, "-j", address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "-6" : "-4",
+            "neigh", "show", address.ToString(), "dev", "eth0").ConfigureAwait(false);
+        var entries = JsonNode.Parse(text) as JsonArray;
+        return entries?.Select(e => e?["lladdr"]?.GetValue<string>()).FirstOrDefault(m => m is not null);
+    }
+
+    /// <summary>
+    /// A node dies: its speaker is killed (SIGKILL) and its link goes down. Returns the <see cref="Stopwatch"/>
+    /// timestamp of the death (the moment the speaker was gone), from which an outage is measured.
+    /// </summary>
+    public async Task<long> KillNodeAsync(LabNode node, CancellationToken ct = default)
+    {
+        node.Speaker?.Kill();
+        var died = Stopwatch.GetTimestamp();
+        await node.Namespace.IpAsync(ct, "link", "set", "eth0", "down").ConfigureAwait(false);
+        node.LinkUp = false;
+        return died;
+    }
+
+    /// <summary>The node comes back: link up, a fresh speaker.</summary>
+    public async Task ReviveNodeAsync(LabNode node, CancellationToken ct = default)
+    {
+        await node.Namespace.IpAsync(ct, "link", "set", "eth0", "up").ConfigureAwait(false);
+        node.LinkUp = true;
+        if (node.Speaker?.IsRunning != true)
+        {
+            StartSpeaker(node);
+            await node.Speaker!.WaitForLogAsync("caches synced", TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Every LoadBalancer Service's addresses, once every one has at least one (or the timeout passes).</summary>
+    public async Task<IReadOnlyList<V1Service>> WaitForAddressesAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var services = (await Client.ListAsync(CoreResources.Services, null, null, ct).ConfigureAwait(false)).Items
+                .Where(s => s.Spec.Type == "LoadBalancer").ToList();
+            if (services.All(s => s.Status?.LoadBalancer?.Ingress?.Count > 0) || clock.Elapsed > timeout)
+            {
+                return services;
+            }
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Leaves everything running for <c>kubectl</c>; <see cref="DownAsync"/> removes it later.</summary>
+    public void Keep()
+    {
+        _kept = true;
+        SaveState();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client?.Dispose();
+        _apiSockets?.Dispose();
+        _clientSockets?.Dispose();
+        if (_kept)
+        {
+            return;
+        }
+        foreach (var process in _processes)
+        {
+            process.Kill();
+        }
+        foreach (var ns in _namespaces.AsEnumerable().Reverse())
+        {
+            await ns.DisposeAsync().ConfigureAwait(false);
+        }
+        try
+        {
+            Directory.Delete(WorkDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed record LabState(string Id, int OwnerPid, bool Kept, string[] Namespaces, int[] Pids);
+
+    private void SaveState() => File.WriteAllText(Path.Combine(WorkDirectory, "state.json"), JsonSerializer.Serialize(
+        new LabState(Id, Environment.ProcessId, _kept, [.. _namespaces.Select(n => n.Name)], [.. _processes.Select(p => p.Pid)])));
+
+    /// <summary>Removes kept labs (all of them, or one by id): processes, namespaces, files.</summary>
+    public static async Task<int> DownAsync(string stateRoot, string? id = null)
+    {
+        var removed = 0;
+        foreach (var dir in Directory.Exists(stateRoot) ? Directory.GetDirectories(stateRoot) : [])
+        {
+            if (id is not null && Path.GetFileName(dir) != id)
+            {
+                continue;
+            }
+            await RemoveAsync(dir).ConfigureAwait(false);
+            removed++;
+        }
+        return removed;
+    }
+
+    /// <summary>Labs whose command died without cleaning up (killed, crashed) and that were not kept.</summary>
+    private static async Task RemoveLeftoversAsync(string stateRoot)
+    {
+        foreach (var dir in Directory.Exists(stateRoot) ? Directory.GetDirectories(stateRoot) : [])
+        {
+            var file = Path.Combine(dir, "state.json");
+            var state = File.Exists(file) ? JsonSerializer.Deserialize<LabState>(File.ReadAllText(file)) : null;
+            if (state is null || (!state.Kept && !LabProcess.IsAlive(state.OwnerPid)))
+            {
+                await RemoveAsync(dir).ConfigureAwait(false);
+            }
+        }
+        // Namespaces of a lab whose folder is gone.
+        var list = await Shell.RunAsync("ip", ["netns", "list"], TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+        foreach (var name in list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]))
+        {
+            if (name.StartsWith(Prefix, StringComparison.Ordinal) && name.Split('-') is { Length: >= 3 } parts && !Directory.Exists(Path.Combine(stateRoot, parts[1])))
+            {
+                await NetworkNamespace.DeleteAsync(name).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task RemoveAsync(string dir)
+    {
+        var file = Path.Combine(dir, "state.json");
+        if (File.Exists(file) && JsonSerializer.Deserialize<LabState>(File.ReadAllText(file)) is { } state)
+        {
+            // Deleting a namespace kills what runs in it first; recorded PIDs are not trusted (they may be reused).
+            foreach (var ns in state.Namespaces.Reverse())
+            {
+                await NetworkNamespace.DeleteAsync(ns).ConfigureAwait(false);
+            }
+        }
+        Directory.Delete(dir, recursive: true);
+    }
+}

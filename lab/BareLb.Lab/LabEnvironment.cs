@@ -172,6 +172,9 @@ public sealed class LabEnvironment : IAsyncDisposable
         await Switch.IpAsync(ct, "link", "add", bridgePort, "type", "veth", "peer", "name", "eth0", "netns", ns.Name).ConfigureAwait(false);
         await Switch.IpAsync(ct, "link", "set", bridgePort, "master", "br0").ConfigureAwait(false);
         await Switch.IpAsync(ct, "link", "set", bridgePort, "up").ConfigureAwait(false);
+        // A node whose link goes down and up (a killed node coming back) keeps its IPv6 addresses, as a rebooted
+        // node comes back with its configuration; Linux's default drops them on link down.
+        await ns.ExecCheckedAsync("sysctl", ["-q", "-w", "net.ipv6.conf.eth0.keep_addr_on_down=1"], ct: ct).ConfigureAwait(false);
         await ns.IpAsync(ct, "addr", "add", $"{v4}/{LabAddressing.PrefixV4}", "dev", "eth0").ConfigureAwait(false);
         await ns.IpAsync(ct, "addr", "add", $"{v6}/{LabAddressing.PrefixV6}", "dev", "eth0", "nodad").ConfigureAwait(false);
         await ns.IpAsync(ct, "link", "set", "eth0", "up").ConfigureAwait(false);
@@ -321,8 +324,25 @@ public sealed class LabEnvironment : IAsyncDisposable
         node.LinkUp = true;
         if (node.Speaker?.IsRunning != true)
         {
+            var seen = Nodes.Where(n => n != node && n.Speaker?.IsRunning == true).ToDictionary(n => n, n => n.Speaker!.Log.Length);
             StartSpeaker(node);
             await node.Speaker!.WaitForLogAsync("caches synced", TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+            // Back only once the others have seen it alive again: until then the addresses it wins back have not moved.
+            foreach (var (other, offset) in seen)
+            {
+                var clock = Stopwatch.StartNew();
+                while (!other.Speaker!.Log[Math.Min(offset, other.Speaker.Log.Length)..].Contains($"Speaker {node.Name}: ", StringComparison.Ordinal) ||
+                       !other.Speaker.Log[Math.Min(offset, other.Speaker.Log.Length)..].Contains("-> Alive", StringComparison.Ordinal))
+                {
+                    if (clock.Elapsed > TimeSpan.FromSeconds(15))
+                    {
+                        throw new TimeoutException($"{other.Name} did not see {node.Name} alive again within 15 s:\n{LabProcess.Tail(other.Speaker.Log)}");
+                    }
+                    await Task.Delay(50, ct).ConfigureAwait(false);
+                }
+            }
+            // The alive set settles on the revived node itself after its settle time; give the plans that moment.
+            await Task.Delay(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false);
         }
     }
 

@@ -235,6 +235,9 @@ public sealed class LabEnvironment : IAsyncDisposable
         node.Speaker = Start($"speaker-{node.Name}", node.Namespace, Program("Speaker", "barelb-speaker"),
             ["--kubeconfig", KubeconfigPath, "--node-name", node.Name, "--namespace", SystemNamespace, .. Options.SpeakerArguments]);
 
+    /// <summary>Runs another program on a node (keepalived for comparisons), stopped with the lab.</summary>
+    public LabProcess StartProcess(string name, LabNode node, string program, IEnumerable<string> args) => Start(name, node.Namespace, program, args);
+
     private LabProcess Start(string name, NetworkNamespace ns, string program, IEnumerable<string> args)
     {
         var process = LabProcess.Start(name, ns.Name, program, args, Log(name));

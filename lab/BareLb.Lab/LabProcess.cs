@@ -97,14 +97,35 @@ public sealed class LabProcess
         }
     }
 
+    /// <summary>Signals the whole process group (the program runs in a session of its own), so daemons' children go too.</summary>
     private void Signal(string signal)
     {
         if (!IsAlive(Pid))
         {
             return;
         }
-        using var kill = Process.Start(new ProcessStartInfo("kill", $"-{signal} {Pid.ToString(CultureInfo.InvariantCulture)}") { UseShellExecute = false });
+        var target = IsGroupLeader(Pid) ? $"-{Pid.ToString(CultureInfo.InvariantCulture)}" : Pid.ToString(CultureInfo.InvariantCulture);
+        var info = new ProcessStartInfo("kill") { UseShellExecute = false };
+        foreach (var arg in new[] { $"-{signal}", "--", target })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var kill = Process.Start(info);
         kill?.WaitForExit();
+    }
+
+    private static bool IsGroupLeader(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            return fields.Length > 2 && fields[2] == pid.ToString(CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     public static string Tail(string text, int lines = 40)

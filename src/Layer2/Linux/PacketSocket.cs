@@ -8,7 +8,7 @@ namespace BareLb.Layer2.Linux;
 /// with protocol 0, which receives nothing; the filter is attached; only then does <c>bind</c> set the protocol and
 /// the interface, so no frame is ever queued unfiltered.
 /// </summary>
-internal sealed unsafe class PacketSocket : IDisposable
+public sealed unsafe class PacketSocket : IDisposable
 {
     private int _fd;
 
@@ -16,7 +16,10 @@ internal sealed unsafe class PacketSocket : IDisposable
 
     public int Fd => _fd;
 
-    public static PacketSocket Open(int interfaceIndex, ushort etherType, IReadOnlyList<BpfInstruction> filter)
+    /// <param name="interfaceIndex">The interface to receive on and send out of.</param>
+    /// <param name="etherType">The EtherType received; 0 receives nothing (a send-only socket).</param>
+    /// <param name="filter">Classic BPF program; null accepts every frame of <paramref name="etherType"/>.</param>
+    public static PacketSocket Open(int interfaceIndex, ushort etherType, IReadOnlyList<BpfInstruction>? filter)
     {
         var fd = Libc.Socket(Libc.AF_PACKET, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -26,7 +29,10 @@ internal sealed unsafe class PacketSocket : IDisposable
         var socket = new PacketSocket(fd);
         try
         {
-            socket.AttachFilter(filter);
+            if (filter is not null)
+            {
+                socket.AttachFilter(filter);
+            }
             var address = new Libc.SockaddrLl
             {
                 Family = Libc.AF_PACKET,
@@ -44,6 +50,20 @@ internal sealed unsafe class PacketSocket : IDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The index of the interface named <paramref name="name"/> in this thread's network namespace.</summary>
+    public static int InterfaceIndex(string name)
+    {
+        var index = Libc.IfNameToIndex(name);
+        return index != 0 ? (int)index : throw new IOException($"no interface {name}: {Libc.Describe(Libc.LastError)}");
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for a frame; false on timeout.</summary>
+    public bool WaitReadable(TimeSpan timeout)
+    {
+        var fd = new Libc.PollFd { Fd = _fd, Events = Libc.POLLIN };
+        return Libc.Poll(&fd, 1, (int)timeout.TotalMilliseconds) > 0;
     }
 
     /// <summary>One frame into <paramref name="buffer"/>; the frame's full length (may exceed the buffer), or -errno.</summary>

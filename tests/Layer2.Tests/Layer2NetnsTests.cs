@@ -96,6 +96,45 @@ public sealed class Layer2NetnsTests(ITestOutputHelper output)
     }
 
     [NetnsFact]
+    public async Task Links_InterfaceAddedDownAndNoArp_FollowedThroughRtnetlink()
+    {
+        NetnsCapability.RequireTool("arping", "arping");
+        await using var lab = await Layer2Lab.CreateAsync("l2links", nodes: 1);
+        var node = lab.Nodes[0];
+        await lab.StartResponderAsync(node);
+        await lab.OwnAsync(node, V4);
+        var responder = lab.Responder(node);
+        await responder.WaitForOutputAsync($"status {V4} eth0", TimeSpan.FromSeconds(10));
+
+        var clock = Stopwatch.StartNew();
+        await lab.Lan.ConnectAsync(node, "eth1");
+        await responder.WaitForOutputAsync($"status {V4} eth0,eth1", TimeSpan.FromSeconds(10));
+        var added = clock.Elapsed;
+        var eth1 = await Layer2Lab.MacAsync(node, "eth1");
+        var arping = await lab.Client.ExecAsync("arping", ["-i", "eth0", "-c", "1", "-w", "3", "-t", eth1, V4]);
+
+        var mark = responder.Output.Length;
+        clock.Restart();
+        await node.IpAsync(default, "link", "set", "eth1", "down");
+        await WaitForLineAsync(responder, mark, $"status {V4} eth0{Environment.NewLine}", clock);
+        var down = clock.Elapsed;
+
+        await node.IpAsync(default, "link", "set", "eth1", "up");
+        await responder.WaitForOutputAsync($"status {V4} eth0,eth1", TimeSpan.FromSeconds(10));
+        mark = responder.Output.Length;
+        clock.Restart();
+        await node.IpAsync(default, "link", "set", "eth1", "arp", "off");
+        await WaitForLineAsync(responder, mark, $"status {V4} eth0{Environment.NewLine}", clock);
+        var noArp = clock.Elapsed;
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"followed: added {added.TotalMilliseconds:F0} ms (including creating the link), down {down.TotalMilliseconds:F0} ms, NOARP {noArp.TotalMilliseconds:F0} ms"));
+        Assert.Contains($"from {eth1} ({V4})", arping.StandardOutput);
+        Assert.True(down < TimeSpan.FromSeconds(2), $"link down seen after {down}");
+        Assert.True(noArp < TimeSpan.FromSeconds(2), $"NOARP seen after {noArp}");
+    }
+
+    [NetnsFact]
     public async Task Takeover_OwnerKilledAndCutOff_ClientNeighbourEntriesMoveToNewOwner()
     {
         NetnsCapability.RequireTool("ping", "iputils-ping");

@@ -2,7 +2,7 @@ using BareLb.Layer2.TestHost;
 
 // A process the namespace tests and the layer-2 benchmark start inside a network namespace (ip netns exec), so that
 // every socket it opens lives there. Modes:
-//   respond [--exclude a,b]   Layer2Announcer driven by stdin lines: "own ADDR[@if,if] ...", "counters", "status", "quit"
+//   respond [--exclude a,b]   Layer2Announcer driven by stdin lines: "own ADDR[@if,if] ...", "counters", "gc", "status", "quit"
 //   flood --interface IF --count N --node-mac MAC --v4 ADDR --v6 ADDR    malformed ARP/NS frames, then exits
 //   capture --interface IF --seconds S [--count N]                       SharpPcap capture, one decoded line per reply
 //   load --interface IF --target ADDR --seconds S                        ARP requests flat out; counts the replies

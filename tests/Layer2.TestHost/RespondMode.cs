@@ -48,6 +48,10 @@ internal static class RespondMode
                     var details = string.Join(' ', c.Snapshot().Select(s => $"{s.Kind}.{s.Outcome}={s.Count}"));
                     Console.WriteLine($"counters answered={c.Answered} notowned={c.NotOwned} malformed={c.Malformed} announcements={c.AnnouncementsSent} sendfailures={c.SendFailures} handlerfailures={c.HandlerFailures} {details}");
                     break;
+                case "gc":
+                    // Process-wide: the receive threads are what runs while a load test is on.
+                    Console.WriteLine($"gc allocated={GC.GetTotalAllocatedBytes(precise: true)} gen0={GC.CollectionCount(0)}");
+                    break;
                 case "status":
                     Console.WriteLine("status-begin");
                     foreach (var a in announcer.Announcements)

@@ -32,6 +32,7 @@ public sealed unsafe class PacketSocket : IDisposable
             if (filter is not null)
             {
                 socket.AttachFilter(filter);
+                socket.EnlargeReceiveBuffer();
             }
             var address = new Libc.SockaddrLl
             {
@@ -83,6 +84,21 @@ public sealed unsafe class PacketSocket : IDisposable
         {
             var n = Libc.Send(_fd, p, (nuint)frame.Length, 0);
             return n < 0 ? Libc.LastError : 0;
+        }
+    }
+
+    /// <summary>
+    /// Room for about 5,000 small frames (the kernel charges each its buffer's true size, about 700 octets), so that
+    /// a receive thread descheduled for a while on a busy node loses nothing: at 20,000 requests a second that is a
+    /// quarter of a second. The default (net.core.rmem_default, 208 KiB) holds about 300. SO_RCVBUFFORCE passes
+    /// net.core.rmem_max with CAP_NET_ADMIN; without it SO_RCVBUF gets what rmem_max allows.
+    /// </summary>
+    private void EnlargeReceiveBuffer()
+    {
+        var size = 4 << 20;
+        if (Libc.SetSockOpt(_fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, &size, sizeof(int)) != 0)
+        {
+            Libc.SetSockOpt(_fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, &size, sizeof(int));
         }
     }
 

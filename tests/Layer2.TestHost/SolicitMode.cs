@@ -7,7 +7,8 @@ namespace BareLb.Layer2.TestHost;
 
 /// <summary>
 /// Sends one Neighbor Solicitation the way a neighbour's reachability probe does (unicast to the node's MAC and the
-/// target address, no source link-layer option) and prints every Neighbor Advertisement for the target that arrives
+/// target address, no source link-layer option), or with --dad true the way Duplicate Address Detection does (from
+/// ::, to the target's solicited-node group), and prints every Neighbor Advertisement for the target that arrives
 /// within --wait-ms.
 /// </summary>
 internal static class SolicitMode
@@ -16,8 +17,10 @@ internal static class SolicitMode
     {
         var name = args.Get("interface");
         var target = IpAddresses.ToUInt128(IPAddress.Parse(args.Get("target")));
-        var source = IpAddresses.ToUInt128(IPAddress.Parse(args.Get("source")));
-        var nodeMac = MacAddress.Parse(args.Get("node-mac"));
+        var dad = args.Find("dad") == "true";
+        var source = dad ? UInt128.Zero : IpAddresses.ToUInt128(IPAddress.Parse(args.Get("source")));
+        var destination = dad ? IpAddresses.SolicitedNode(target) : target;
+        var nodeMac = dad ? MacAddress.ForIPv6Multicast(destination) : MacAddress.Parse(args.Get("node-mac"));
         var wait = TimeSpan.FromMilliseconds(args.GetInt("wait-ms", 1000));
         var mac = Sys.Mac(name);
         var index = PacketSocket.InterfaceIndex(name);
@@ -35,7 +38,7 @@ internal static class SolicitMode
         using var receiver = PacketSocket.Open(index, EthernetFrame.EtherTypeIPv6, advertisements);
         using var sender = PacketSocket.Open(index, 0, null);
         var frame = new byte[128];
-        new NeighborSolicitation { Source = source, Destination = target, Target = target, SourceLinkLayer = null }
+        new NeighborSolicitation { Source = source, Destination = destination, Target = target, SourceLinkLayer = null }
             .TryWriteFrame(frame, nodeMac, mac, out var length);
         if (sender.Send(frame.AsSpan(0, length)) != 0)
         {

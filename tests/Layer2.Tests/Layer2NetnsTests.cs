@@ -35,7 +35,8 @@ public sealed class Layer2NetnsTests(ITestOutputHelper output)
         var arping = await lab.Client.ExecAsync("arping", ["-i", "eth0", "-c", "3", "-w", "5", V4]);
         var ndisc = await lab.Client.ExecAsync("ndisc6", ["-m", "-w", "1000", V6, "eth0"]);
         var probe = await lab.Client.ExecAsync("dotnet", [Layer2Lab.TestHost, "solicit", "--interface", "eth0", "--target", V6, "--source", "2001:db8::c1", "--node-mac", ownerMac]);
-        // libpcap hands packets over in batches; the probe's answer was the last, so wait for it, then stop.
+        var dad = await lab.Client.ExecAsync("dotnet", [Layer2Lab.TestHost, "solicit", "--interface", "eth0", "--target", V6, "--dad", "true"]);
+        // libpcap hands packets over in batches; wait for the probe's answer, then stop.
         await capture.WaitForOutputAsync("na target=2001:db8::10 tlla=" + ownerMac + " solicited=True override=True dst=2001:db8::c1 hoplimit=255 checksum=valid", TimeSpan.FromSeconds(30));
         await capture.SendLineAsync("stop");
         using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
@@ -43,7 +44,7 @@ public sealed class Layer2NetnsTests(ITestOutputHelper output)
             await capture.Process.WaitForExitAsync(exit.Token);
         }
 
-        output.WriteLine(arping.StandardOutput + ndisc.StandardOutput + probe.StandardOutput + capture.Output);
+        output.WriteLine(arping.StandardOutput + ndisc.StandardOutput + probe.StandardOutput + dad.StandardOutput + capture.Output);
         Assert.True(arping.ExitCode == 0, arping.StandardOutput + arping.StandardError);
         Assert.Equal(3, CountLines(arping.StandardOutput, $"from {ownerMac} ({V4})"));
         Assert.DoesNotContain(otherMac, arping.StandardOutput);
@@ -51,6 +52,8 @@ public sealed class Layer2NetnsTests(ITestOutputHelper output)
         Assert.DoesNotContain(otherMac.ToUpperInvariant(), ndisc.StandardOutput);
         Assert.Contains($"na-from {ownerMac} to {clientMac} dst=2001:db8::c1 solicited=True checksum=valid", probe.StandardOutput);
         Assert.Contains("answers 1", probe.StandardOutput);
+        // A DAD probe for the owned address: the answer goes to all-nodes, Solicited clear (RFC 4861 §7.2.4).
+        Assert.Contains($"na-from {ownerMac} to 33:33:00:00:00:01 dst=ff02::1 solicited=False checksum=valid", dad.StandardOutput);
         // SharpPcap on the client, PacketDotNet decoding: the replies as the client sees them on the wire.
         Assert.Contains($"arp-reply sha={ownerMac} spa={V4} tha={clientMac} tpa=198.51.100.200", capture.Output);
         Assert.Contains($"na target={V6} tlla={ownerMac} solicited=True override=True dst=2001:db8::c1 hoplimit=255 checksum=valid", capture.Output);

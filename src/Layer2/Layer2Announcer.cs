@@ -8,34 +8,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BareLb.Layer2;
 
-/// <summary>An address this node owns, and the interfaces its advertisements name (null or empty: all allowed interfaces).</summary>
-public sealed record OwnedAddress(IPAddress Address, IReadOnlyList<string>? Interfaces = null);
-
-/// <summary>Where an owned address is actually answered and announced. No interface: no allowed interface qualifies.</summary>
-public sealed record AddressAnnouncement(IPAddress Address, IReadOnlyList<string> Interfaces)
-{
-    public bool NoAllowedInterface => Interfaces.Count == 0;
-
-    public bool Equals(AddressAnnouncement? other) =>
-        other is not null && Address.Equals(other.Address) && Interfaces.SequenceEqual(other.Interfaces, StringComparer.Ordinal);
-
-    public override int GetHashCode() => Address.GetHashCode();
-
-    public override string ToString() => $"{Address} on {(NoAllowedInterface ? "no allowed interface" : string.Join(",", Interfaces))}";
-}
-
-public sealed class Layer2Options
-{
-    /// <summary>Interfaces never used unless named explicitly; a trailing '*' matches any suffix.</summary>
-    public IReadOnlyList<string> ExcludedInterfaces { get; init; } = InterfacePolicy.DefaultExcluded;
-
-    /// <summary>Offsets of the announcements after a takeover; the first should be zero.</summary>
-    public IReadOnlyList<TimeSpan> AnnouncementBurst { get; init; } = AnnouncementSchedule.DefaultBurst;
-
-    /// <summary>Re-announce every owned address this often after the burst (for switches whose tables age out); null: never.</summary>
-    public TimeSpan? RefreshInterval { get; init; }
-}
-
 /// <summary>
 /// Makes this node answer ARP and NDP for the addresses it owns, on the interfaces allowed for each, and announce
 /// them on takeover. The speaker calls <see cref="SetOwned"/> with the whole owned set whenever it changes; the

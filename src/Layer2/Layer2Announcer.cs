@@ -41,6 +41,7 @@ public sealed class Layer2Announcer : IAsyncDisposable
     private readonly ILogger _logger;
     private IReadOnlyDictionary<IPAddress, OwnedAddress> _owned = new Dictionary<IPAddress, OwnedAddress>();
     private IReadOnlyList<AddressAnnouncement> _announcements = [];
+    private bool _starting;
     private bool _started;
     private bool _stopped;
 
@@ -93,6 +94,15 @@ public sealed class Layer2Announcer : IAsyncDisposable
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_stopped, this);
+            if (_starting)
+            {
+                throw new InvalidOperationException("the announcer was started already");
+            }
+            _starting = true;
+        }
         if (_linkMonitor is not DryRunEdges)
         {
             Warm();

@@ -270,6 +270,10 @@ public sealed class Layer2AnnouncerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartAsync_Twice_Throws() =>
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _announcer.StartAsync());
+
+    [Fact]
     public async Task SetOwned_BeforeStart_AppliedOnStart()
     {
         var clock = new ManualClock();

@@ -32,6 +32,10 @@ internal sealed partial class Layer2Lab : IAsyncDisposable
         AppContext.BaseDirectory.Replace($"{Path.DirectorySeparatorChar}Layer2.Tests{Path.DirectorySeparatorChar}", $"{Path.DirectorySeparatorChar}Layer2.TestHost{Path.DirectorySeparatorChar}", StringComparison.Ordinal),
         "BareLb.Layer2.TestHost.dll");
 
+    /// <summary>The dotnet host running these tests, so that namespaces run the test host with the same runtime whatever PATH says.</summary>
+    public static string Dotnet { get; } =
+        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+
     public static async Task<Layer2Lab> CreateAsync(string tag, int nodes)
     {
         if (!File.Exists(TestHost))
@@ -58,7 +62,7 @@ internal sealed partial class Layer2Lab : IAsyncDisposable
 
     public async Task StartResponderAsync(NetworkNamespace node)
     {
-        var process = node.Start("dotnet", [TestHost, "respond", "--exclude", "lo"], standardInput: true);
+        var process = node.Start(Dotnet, [TestHost, "respond", "--exclude", "lo"], standardInput: true);
         _responders[node] = (process, 0);
         await process.WaitForOutputAsync("ready", TimeSpan.FromSeconds(60));
     }

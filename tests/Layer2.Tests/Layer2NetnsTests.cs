@@ -29,13 +29,13 @@ public sealed class Layer2NetnsTests(ITestOutputHelper output)
         await lab.OwnAsync(owner, V4, V6);
         // The other node owns other addresses, so its sockets are open and see every request: it must stay silent.
         await lab.OwnAsync(other, "198.51.100.20", "2001:db8::20");
-        var capture = lab.Client.Start("dotnet", [Layer2Lab.TestHost, "capture", "--interface", "eth0", "--seconds", "60"], standardInput: true);
+        var capture = lab.Client.Start(Layer2Lab.Dotnet, [Layer2Lab.TestHost, "capture", "--interface", "eth0", "--seconds", "60"], standardInput: true);
         await capture.WaitForOutputAsync("capturing", TimeSpan.FromSeconds(60));
 
         var arping = await lab.Client.ExecAsync("arping", ["-i", "eth0", "-c", "3", "-w", "5", V4]);
         var ndisc = await lab.Client.ExecAsync("ndisc6", ["-m", "-w", "1000", V6, "eth0"]);
-        var probe = await lab.Client.ExecAsync("dotnet", [Layer2Lab.TestHost, "solicit", "--interface", "eth0", "--target", V6, "--source", "2001:db8::c1", "--node-mac", ownerMac]);
-        var dad = await lab.Client.ExecAsync("dotnet", [Layer2Lab.TestHost, "solicit", "--interface", "eth0", "--target", V6, "--dad", "true"]);
+        var probe = await lab.Client.ExecAsync(Layer2Lab.Dotnet, [Layer2Lab.TestHost, "solicit", "--interface", "eth0", "--target", V6, "--source", "2001:db8::c1", "--node-mac", ownerMac]);
+        var dad = await lab.Client.ExecAsync(Layer2Lab.Dotnet, [Layer2Lab.TestHost, "solicit", "--interface", "eth0", "--target", V6, "--dad", "true"]);
         // libpcap hands packets over in batches; wait for the probe's answer, then stop.
         await capture.WaitForOutputAsync("na target=2001:db8::10 tlla=" + ownerMac + " solicited=True override=True dst=2001:db8::c1 hoplimit=255 checksum=valid", TimeSpan.FromSeconds(30));
         await capture.SendLineAsync("stop");
@@ -192,7 +192,7 @@ public sealed class Layer2NetnsTests(ITestOutputHelper output)
         var nodeMac = await Layer2Lab.MacAsync(node);
         await lab.OwnAsync(node, V4, V6);
 
-        var flood = await lab.Client.ExecAsync("dotnet",
+        var flood = await lab.Client.ExecAsync(Layer2Lab.Dotnet,
             [Layer2Lab.TestHost, "flood", "--interface", "eth0", "--count", "50000", "--node-mac", nodeMac, "--v4", V4, "--v6", V6],
             TimeSpan.FromSeconds(60));
         var clock = Stopwatch.StartNew();

@@ -33,6 +33,7 @@ ip -n "$client" addr add 198.51.100.200/24 dev eth0
 ip -n "$node" addr add 198.51.100.1/24 dev eth0
 
 coproc responder { ip netns exec "$node" dotnet "$host" respond --exclude lo 2>&1; }
+disown "$responder_PID" 2>/dev/null || true
 # Plain duplicates: bash closes the coproc's own descriptors in subshells such as $(...).
 exec {from_responder}<&"${responder[0]}" {to_responder}>&"${responder[1]}"
 expect() {

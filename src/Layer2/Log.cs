@@ -40,6 +40,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 2013, Level = LogLevel.Information, Message = "Layer 2 announcer started: {Links} links, usable for all-interface addresses: {Usable}")]
     public static partial void Started(ILogger logger, int links, string usable);
 
-    [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "Link monitor failed; interface changes are no longer seen")]
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "Link monitor failed; listing the links again in 1 s")]
     public static partial void LinkMonitorFailed(ILogger logger, Exception exception);
 }

@@ -38,6 +38,9 @@ internal interface ILinkMonitor : IDisposable
 /// <summary>Solicited-node multicast membership on an interface, so that the NIC and MLD-snooping switches deliver solicitations.</summary>
 internal interface IMulticastMembership : IDisposable
 {
+    /// <summary>Sets up what a first join needs (a socket), so that the join at takeover is quick.</summary>
+    void Prepare();
+
     /// <summary>Joins (sending an MLD report); false, logged by the caller, when the kernel refused.</summary>
     bool Join(int interfaceIndex, UInt128 group);
 

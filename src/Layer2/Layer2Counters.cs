@@ -74,7 +74,7 @@ public sealed class Layer2Counters
 
     internal void ReceiveFailed() => Interlocked.Increment(ref _receiveFailures);
 
-    internal void HandlerFailed() => Interlocked.Increment(ref _handlerFailures);
+    internal long HandlerFailed() => Interlocked.Increment(ref _handlerFailures);
 
     private static int Index(FrameKind kind, FrameOutcome outcome) => (int)kind * FrameOutcomes.Count + (int)outcome;
 }

@@ -31,12 +31,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 2009, Level = LogLevel.Error, Message = "Receive loop {Channel} stopped: {Error}")]
     public static partial void ReceiveLoopStopped(ILogger logger, string channel, string error);
 
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Error, Message = "Receive loop {Channel} failed on a frame")]
-    public static partial void HandlerFailed(ILogger logger, string channel, Exception exception);
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Error, Message = "Receive loop {Channel} failed on a frame ({Failures} so far)")]
+    public static partial void HandlerFailed(ILogger logger, string channel, long failures, Exception exception);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Error, Message = "Receive loop {Channel} did not stop within 5 s")]
     public static partial void ReceiveLoopStuck(ILogger logger, string channel);
 
-    [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "Link monitor failed; interface changes are no longer seen")]
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Information, Message = "Layer 2 announcer started: {Links} links, usable for all-interface addresses: {Usable}")]
+    public static partial void Started(ILogger logger, int links, string usable);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "Link monitor failed; listing the links again in 1 s")]
     public static partial void LinkMonitorFailed(ILogger logger, Exception exception);
 }

@@ -44,7 +44,6 @@ internal sealed class FakeChannels(ManualClock clock) : IFrameChannelFactory
         {
             throw new IOException($"cannot open {link.Name}");
         }
-        Assert.DoesNotContain(_open, c => !c.Disposed && c.Link.Index == link.Index && c.Kind == kind);
         var channel = new FakeChannel(this, link, kind, handler);
         _open.Add(channel);
         Opened++;
@@ -61,11 +60,8 @@ internal sealed class FakeChannels(ManualClock clock) : IFrameChannelFactory
 
         public bool Disposed { get; private set; }
 
-        public void Deliver(byte[] frame)
-        {
-            Assert.False(Disposed, "frame delivered to a closed channel");
-            handler(frame, this);
-        }
+        /// <summary>A frame from the wire; also after a close began, as a real receive thread may still hand one over.</summary>
+        public void Deliver(byte[] frame) => handler(frame, this);
 
         public bool Send(ReadOnlySpan<byte> frame)
         {
@@ -88,6 +84,10 @@ internal sealed class FakeMulticast : IMulticastMembership
     public int Joins { get; private set; }
 
     public int Leaves { get; private set; }
+
+    public void Prepare()
+    {
+    }
 
     public bool Join(int interfaceIndex, UInt128 group)
     {

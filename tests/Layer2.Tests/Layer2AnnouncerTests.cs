@@ -106,18 +106,22 @@ public sealed class Layer2AnnouncerTests : IAsyncLifetime
     }
 
     [Fact]
-    public void SetOwned_Released_StopsAnsweringLeavesGroupAndClosesSockets()
+    public async Task SetOwned_Released_StopsAnsweringLeavesGroupAndClosesSockets()
     {
         _announcer.SetOwned([new OwnedAddress(V4), new OwnedAddress(V6)]);
         var arp = _channels.Get("eth0", FrameKind.Arp);
 
         _announcer.SetOwned([new OwnedAddress(V6)]);
+        arp.Deliver(TestFrames.ArpRequest(V4));
+        await _announcer.WhenClosed().WaitAsync(TimeSpan.FromSeconds(30));
 
+        Assert.Equal(1, _announcer.Counters.Get(FrameKind.Arp, FrameOutcome.NotOwned));
         Assert.True(arp.Disposed);
         Assert.DoesNotContain(_channels.OpenChannels, c => c.Kind == FrameKind.Arp);
         Assert.Equal(2, _multicast.Joined.Count);
 
         _announcer.SetOwned([]);
+        await _announcer.WhenClosed().WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Empty(_channels.OpenChannels);
         Assert.Empty(_multicast.Joined);
@@ -203,11 +207,12 @@ public sealed class Layer2AnnouncerTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Links_InterfaceGoesDown_ClosedAndStatusUpdated()
+    public async Task Links_InterfaceGoesDown_ClosedAndStatusUpdated()
     {
         _announcer.SetOwned([new OwnedAddress(V6)]);
 
         _links.Set(Eth0, Eth1 with { Flags = LinkFlags.None }, Veth);
+        await _announcer.WhenClosed().WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(["eth0"], _announcer.Announcements.Single().Interfaces);
         Assert.Equal(["eth0"], _channels.OpenChannels.Select(c => c.Link.Name));
@@ -263,6 +268,10 @@ public sealed class Layer2AnnouncerTests : IAsyncLifetime
         Assert.True(_links.Disposed);
         Assert.Throws<ObjectDisposedException>(() => _announcer.SetOwned([]));
     }
+
+    [Fact]
+    public async Task StartAsync_Twice_Throws() =>
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _announcer.StartAsync());
 
     [Fact]
     public async Task SetOwned_BeforeStart_AppliedOnStart()

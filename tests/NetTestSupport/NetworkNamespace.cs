@@ -81,14 +81,16 @@ public sealed class NetworkNamespace : IAsyncDisposable
 
     /// <summary>
     /// Starts a long-running process inside the namespace. Its output is collected in the returned handle; it is
-    /// killed (SIGKILL) when the namespace is disposed, if it has not exited before.
+    /// killed (SIGKILL) when the namespace is disposed, if it has not exited before. With <paramref name="standardInput"/>
+    /// the test writes commands to it with <see cref="BackgroundProcess.SendLineAsync"/>.
     /// </summary>
-    public BackgroundProcess Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public BackgroundProcess Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool standardInput = false)
     {
         var info = new ProcessStartInfo("ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = standardInput,
             UseShellExecute = false,
         };
         foreach (var a in (string[])["netns", "exec", Name, file, .. args])

@@ -122,6 +122,13 @@ public sealed class BackgroundProcess
         }
     }
 
+    /// <summary>Writes one line to the process's standard input (started with <c>standardInput: true</c>).</summary>
+    public async Task SendLineAsync(string line)
+    {
+        await Process.StandardInput.WriteLineAsync(line).ConfigureAwait(false);
+        await Process.StandardInput.FlushAsync().ConfigureAwait(false);
+    }
+
     /// <summary>SIGKILL: the process gets no chance to clean up, as when a node dies.</summary>
     public void KillHard()
     {

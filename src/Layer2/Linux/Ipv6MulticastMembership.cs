@@ -15,6 +15,17 @@ internal sealed class Ipv6MulticastMembership : IMulticastMembership
     private readonly Dictionary<(int, UInt128), Socket> _joined = [];
     private readonly object _gate = new();
 
+    public void Prepare()
+    {
+        lock (_gate)
+        {
+            if (_sockets.Count == 0)
+            {
+                _sockets.Add(new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp));
+            }
+        }
+    }
+
     public bool Join(int interfaceIndex, UInt128 group)
     {
         var option = new IPv6MulticastOption(IpAddresses.FromIPv6(group), interfaceIndex);

@@ -12,6 +12,7 @@ internal static unsafe partial class Libc
     public const int SOL_SOCKET = 1;
     public const int SO_RCVBUF = 8;
     public const int SO_ATTACH_FILTER = 26;
+    public const int SO_RCVBUFFORCE = 33;
     public const int NETLINK_ROUTE = 0;
     public const int MSG_TRUNC = 0x20;
     public const int MSG_DONTWAIT = 0x40;
@@ -86,6 +87,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, void* buffer, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial uint IfNameToIndex(string name);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

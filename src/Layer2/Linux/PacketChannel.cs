@@ -109,8 +109,12 @@ internal sealed unsafe class PacketChannel : IFrameChannel
             {
                 // The responder is built not to throw on any frame (fuzzed); should a bug still make it, one bad frame
                 // must not take the interface's answering down with it.
-                _counters.HandlerFailed();
-                Log.HandlerFailed(_logger, _name, e);
+                // Logged on the 1st, 2nd, 4th, 8th... failure: visible at once, never a line per packet.
+                var failures = _counters.HandlerFailed();
+                if ((failures & (failures - 1)) == 0)
+                {
+                    Log.HandlerFailed(_logger, _name, failures, e);
+                }
             }
         }
     }

@@ -86,53 +86,86 @@ internal sealed unsafe class RtnetlinkLinkMonitor(ILogger logger) : ILinkMonitor
         }
     }
 
+    /// <summary>
+    /// The watch thread. A failure (a dump the kernel refuses, a handler that throws) is logged and retried a second
+    /// later with a fresh dump, so the interface list can lag but never freeze.
+    /// </summary>
     private void Watch()
     {
-        var fds = stackalloc Libc.PollFd[2];
-        try
+        var catchUp = false;
+        while (true)
         {
-            while (true)
+            try
             {
-                fds[0] = new Libc.PollFd { Fd = _notifyFd, Events = Libc.POLLIN };
-                fds[1] = new Libc.PollFd { Fd = _stopFd, Events = Libc.POLLIN };
-                if (Libc.Poll(fds, 2, -1) < 0)
-                {
-                    if (Libc.LastError == Libc.EINTR)
-                    {
-                        continue;
-                    }
-                    throw new IOException($"poll: {Libc.Describe(Libc.LastError)}");
-                }
-                if (fds[1].Revents != 0)
+                WatchUntilStopped(catchUp);
+                return;
+            }
+            catch (Exception e)
+            {
+                Log.LinkMonitorFailed(logger, e);
+                if (WaitForStop(TimeSpan.FromSeconds(1)))
                 {
                     return;
                 }
-                // Drain every queued notification (or the ENOBUFS overflow error); one dump covers them all.
-                while (true)
-                {
-                    nint n;
-                    fixed (byte* p = _buffer)
-                    {
-                        n = Libc.Recv(_notifyFd, p, BufferLength, Libc.MSG_DONTWAIT);
-                    }
-                    // ENOBUFS (notifications were dropped) is reported once; the dump below makes up for them.
-                    if (n < 0 && Libc.LastError is not (Libc.EINTR or Libc.ENOBUFS))
-                    {
-                        break;
-                    }
-                }
-                var links = Dump();
-                if (!links.SequenceEqual(_links))
-                {
-                    _links = links;
-                    Changed?.Invoke();
-                }
+                catchUp = true;
             }
         }
-        catch (Exception e)
+    }
+
+    private void WatchUntilStopped(bool catchUp)
+    {
+        if (catchUp)
         {
-            Log.LinkMonitorFailed(logger, e);
+            Publish(Dump());
         }
+        var fds = stackalloc Libc.PollFd[2];
+        while (true)
+        {
+            fds[0] = new Libc.PollFd { Fd = _notifyFd, Events = Libc.POLLIN };
+            fds[1] = new Libc.PollFd { Fd = _stopFd, Events = Libc.POLLIN };
+            if (Libc.Poll(fds, 2, -1) < 0)
+            {
+                if (Libc.LastError == Libc.EINTR)
+                {
+                    continue;
+                }
+                throw new IOException($"poll: {Libc.Describe(Libc.LastError)}");
+            }
+            if (fds[1].Revents != 0)
+            {
+                return;
+            }
+            // Drain every queued notification (or the ENOBUFS overflow error); one dump covers them all.
+            while (true)
+            {
+                nint n;
+                fixed (byte* p = _buffer)
+                {
+                    n = Libc.Recv(_notifyFd, p, BufferLength, Libc.MSG_DONTWAIT);
+                }
+                // ENOBUFS (notifications were dropped) is reported once; the dump below makes up for them.
+                if (n < 0 && Libc.LastError is not (Libc.EINTR or Libc.ENOBUFS))
+                {
+                    break;
+                }
+            }
+            Publish(Dump());
+        }
+    }
+
+    private void Publish(IReadOnlyList<LinkInfo> links)
+    {
+        if (!links.SequenceEqual(_links))
+        {
+            _links = links;
+            Changed?.Invoke();
+        }
+    }
+
+    private bool WaitForStop(TimeSpan timeout)
+    {
+        var fd = new Libc.PollFd { Fd = _stopFd, Events = Libc.POLLIN };
+        return Libc.Poll(&fd, 1, (int)timeout.TotalMilliseconds) > 0;
     }
 
     private static int OpenNetlink(uint groups)

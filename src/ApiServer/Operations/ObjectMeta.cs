@@ -141,7 +141,7 @@ internal static partial class ObjectMeta
         }
     }
 
-    private static void ValidateQualifiedName(string key, string field, List<FieldError> errors)
+    public static void ValidateQualifiedName(string key, string field, List<FieldError> errors)
     {
         var slash = key.IndexOf('/', StringComparison.Ordinal);
         var name = slash < 0 ? key : key[(slash + 1)..];

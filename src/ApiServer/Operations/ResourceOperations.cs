@@ -391,8 +391,11 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
 
         var old = existing.Object;
         JsonObject next;
-        if (subresource == "status")
+        var isStatus = subresource == "status";
+        if (isStatus && kind.IsCustom)
         {
+            // The custom resource status strategy copies the stored object and takes only the new status, so
+            // metadata changes sent to /status are dropped (apiextensions customresource/status_strategy.go).
             next = (JsonObject)old.DeepClone();
             if (body["status"] is { } status)
             {
@@ -406,7 +409,11 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         else
         {
             next = body;
-            if (kind.HasStatus)
+            if (isStatus)
+            {
+                kind.Strategy.PrepareForStatusUpdate(kind, next, old);
+            }
+            else if (kind.HasStatus)
             {
                 if (old["status"] is { } oldStatus)
                 {
@@ -449,11 +456,23 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
                 }
             }
 
-            kind.Strategy.PrepareForUpdate(kind, next, old);
+            if (!isStatus)
+            {
+                kind.Strategy.PrepareForUpdate(kind, next, old);
+            }
+
             ObjectMeta.Validate(meta, errors);
         }
 
-        kind.Strategy.Validate(kind, next, old, errors);
+        if (isStatus)
+        {
+            kind.Strategy.ValidateStatusUpdate(kind, next, old, errors);
+        }
+        else
+        {
+            kind.Strategy.Validate(kind, next, old, errors);
+        }
+
         if (errors.Count > 0)
         {
             throw ApiErrors.Invalid(kind.Group, kind.Kind, name, errors);

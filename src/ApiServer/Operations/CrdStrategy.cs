@@ -28,7 +28,7 @@ internal sealed class CrdStrategy(TimeProvider time) : ResourceStrategy
     public override void PrepareForCreate(ResourceKind kind, JsonObject obj)
     {
         var spec = (JsonObject)obj["spec"]!;
-        var now = ObjectMeta.FormatTime(time.GetUtcNow());
+        var now = KubeTime.Format(time.GetUtcNow());
         obj["status"] = new JsonObject
         {
             ["acceptedNames"] = spec["names"]?.DeepClone(),

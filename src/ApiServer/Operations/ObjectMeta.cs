@@ -15,9 +15,6 @@ internal static partial class ObjectMeta
         "managedFields",
     ];
 
-    public static string FormatTime(DateTimeOffset t) =>
-        t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
     public static JsonObject Of(JsonObject obj) => JsonTree.EnsureObject(obj, "metadata");
 
     public static string? DeletionTimestamp(JsonObject obj) => JsonTree.Str(obj["metadata"], "deletionTimestamp");

@@ -124,7 +124,7 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         {
             var next = (JsonObject)existing.Object.DeepClone();
             var meta = ObjectMeta.Of(next);
-            meta["deletionTimestamp"] = ObjectMeta.FormatTime(time.GetUtcNow());
+            meta["deletionTimestamp"] = KubeTime.Format(time.GetUtcNow());
             meta["deletionGracePeriodSeconds"] = 0;
             if (JsonTree.TryGetLong(meta["generation"], out var gen) && gen > 0)
             {
@@ -231,6 +231,7 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         var warnings = new List<string>();
         var unknown = new List<string>();
         ObjectMeta.Normalize(meta, unknown);
+        TimeFields.Apply(kind, body);
         kind.Strategy.Normalize(kind, body, unknown);
         ApplyFieldValidation(unknown, options, warnings);
 
@@ -241,7 +242,7 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         }
 
         meta["uid"] = Guid.NewGuid().ToString();
-        meta["creationTimestamp"] = ObjectMeta.FormatTime(time.GetUtcNow());
+        meta["creationTimestamp"] = KubeTime.Format(time.GetUtcNow());
         if (kind.TracksGeneration)
         {
             meta["generation"] = 1;
@@ -366,6 +367,7 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         var warnings = new List<string>();
         var unknown = new List<string>();
         ObjectMeta.Normalize(meta, unknown);
+        TimeFields.Apply(kind, body);
         kind.Strategy.Normalize(kind, body, unknown);
         ApplyFieldValidation(unknown, options, warnings);
 

@@ -14,6 +14,7 @@ internal static class BuiltInKinds
         {
             Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false,
             HasStatus = true, ResetStatusOnCreate = true, NameRule = NameRule.Dns1123Label, ShortNames = ["ns"],
+            TimeFields = [new("status.conditions.*.lastTransitionTime")],
             ReturnDeletedObject = true, Strategy = new NamespaceStrategy(),
             SelectableFields = Fields(("status.phase", o => Path(o, "status", "phase"))),
         },
@@ -22,11 +23,13 @@ internal static class BuiltInKinds
             Group = "", Version = "v1", Plural = "services", Singular = "service", Kind = "Service", Namespaced = true,
             HasStatus = true, ResetStatusOnCreate = true, AllowCreateOnUpdate = true, NameRule = NameRule.Dns1035Label, ShortNames = ["svc"],
             Categories = ["all"], ReturnDeletedObject = true, Strategy = new ServiceStrategy(),
+            TimeFields = [new("status.conditions.*.lastTransitionTime")],
         },
         new()
         {
             Group = "", Version = "v1", Plural = "nodes", Singular = "node", Kind = "Node", Namespaced = false,
             HasStatus = true, ShortNames = ["no"], Strategy = DefaultStrategy.Instance,
+            TimeFields = [new("spec.taints.*.timeAdded"), new("status.conditions.*.lastHeartbeatTime"), new("status.conditions.*.lastTransitionTime")],
             SelectableFields = Fields(("spec.unschedulable", o => Path(o, "spec", "unschedulable") is { Length: > 0 } v ? v : "false")),
         },
         new()
@@ -34,6 +37,7 @@ internal static class BuiltInKinds
             Group = "", Version = "v1", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true,
             HasStatus = true, ResetStatusOnCreate = true, ShortNames = ["po"], Categories = ["all"], ReturnDeletedObject = true,
             Strategy = new PodStrategy(),
+            TimeFields = PodTimeFields(),
             SelectableFields = Fields(
                 ("spec.nodeName", o => Path(o, "spec", "nodeName")),
                 ("spec.restartPolicy", o => Path(o, "spec", "restartPolicy")),
@@ -58,6 +62,7 @@ internal static class BuiltInKinds
         {
             Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
             AllowCreateOnUpdate = true, ShortNames = ["ev"], Strategy = DefaultStrategy.Instance,
+            TimeFields = [new("firstTimestamp"), new("lastTimestamp"), new("eventTime", Micro: true), new("series.lastObservedTime", Micro: true)],
             SelectableFields = Fields(
                 ("involvedObject.kind", o => Path(o, "involvedObject", "kind")),
                 ("involvedObject.namespace", o => Path(o, "involvedObject", "namespace")),
@@ -80,14 +85,36 @@ internal static class BuiltInKinds
         {
             Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true,
             AllowCreateOnUpdate = true, Strategy = DefaultStrategy.Instance,
+            TimeFields = [new("spec.acquireTime", Micro: true), new("spec.renewTime", Micro: true)],
         },
         new()
         {
             Group = "apiextensions.k8s.io", Version = "v1", Plural = "customresourcedefinitions", Singular = "customresourcedefinition",
             Kind = "CustomResourceDefinition", Namespaced = false, HasStatus = true, ResetStatusOnCreate = true, TracksGeneration = true,
             AllowUnconditionalUpdate = false, ShortNames = ["crd", "crds"], Categories = ["api-extensions"], Strategy = crdStrategy,
+            TimeFields = [new("status.conditions.*.lastTransitionTime")],
         },
     ];
+
+    private static TimeField[] PodTimeFields()
+    {
+        var fields = new List<TimeField>
+        {
+            new("status.startTime"), new("status.conditions.*.lastProbeTime"), new("status.conditions.*.lastTransitionTime"),
+        };
+        foreach (var list in (string[])["containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"])
+        {
+            foreach (var state in (string[])["state", "lastState"])
+            {
+                var prefix = $"status.{list}.*.{state}.";
+                fields.Add(new(prefix + "running.startedAt"));
+                fields.Add(new(prefix + "terminated.startedAt"));
+                fields.Add(new(prefix + "terminated.finishedAt"));
+            }
+        }
+
+        return [.. fields];
+    }
 
     private static Dictionary<string, Func<JsonObject, string>> Fields(params (string Name, Func<JsonObject, string> Read)[] fields) =>
         fields.ToDictionary(f => f.Name, f => f.Read);

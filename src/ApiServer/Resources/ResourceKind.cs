@@ -56,6 +56,9 @@ internal sealed class ResourceKind
     public IReadOnlyDictionary<string, Func<JsonObject, string>> SelectableFields { get; init; } =
         new Dictionary<string, Func<JsonObject, string>>();
 
+    // metav1.Time / MicroTime fields besides ObjectMeta's (built-in kinds only).
+    public IReadOnlyList<TimeField> TimeFields { get; init; } = [];
+
     public StructuralSchema? Schema { get; init; }
 
     public JsonArray? PrinterColumns { get; init; }

@@ -480,9 +480,7 @@ internal sealed partial class ApiRequestHandler(
             return obj.Json;
         }
 
-        var copy = (JsonObject)obj.Object.DeepClone();
-        copy["apiVersion"] = kind.ApiVersion;
-        return JsonTree.Serialize(JsonTree.CanonicalObject(copy));
+        return JsonTree.Serialize(kind.ToServed(obj.Object));
     }
 
     private static async Task WriteListAsync(HttpContext context, ResourceKind kind, ListPage page)
@@ -500,7 +498,15 @@ internal sealed partial class ApiRequestHandler(
             }
 
             var item = page.Items[i];
-            if (converted)
+            if (converted && !kind.IsCustom)
+            {
+                // Built-in list items carry no apiVersion/kind, converted ones included.
+                var served = kind.ToServed(item.Object);
+                served.Remove("apiVersion");
+                served.Remove("kind");
+                writer.Write(JsonTree.Serialize(served));
+            }
+            else if (converted)
             {
                 writer.Write(Served(kind, item).Span);
             }

@@ -60,7 +60,8 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         lock (store.Gate)
         {
             var existing = store.Get(kind.StorageKey, StoredObject.MakeKey(ns, name)) ?? throw ApiErrors.NotFound(kind.Group, kind.Plural, name);
-            var current = (JsonObject)existing.Object.DeepClone();
+            var served = kind.ToServed(existing.Object);
+            var current = (JsonObject)(ReferenceEquals(served, existing.Object) ? served.DeepClone() : served);
             current["apiVersion"] = kind.ApiVersion;
             var patched = PatchApplier.Apply(kind, contentType, current, patch);
             return UpdateLocked(kind, ns, name, patched, subresource, options, isPatch: true);

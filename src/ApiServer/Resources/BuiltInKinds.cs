@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using BareLb.ApiServer.Api;
+using BareLb.ApiServer.Events;
 using BareLb.ApiServer.Operations;
 using BareLb.ApiServer.Services;
 
@@ -61,7 +62,7 @@ internal static class BuiltInKinds
         new()
         {
             Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
-            AllowCreateOnUpdate = true, ShortNames = ["ev"], Strategy = DefaultStrategy.Instance,
+            AllowCreateOnUpdate = true, ShortNames = ["ev"], NameRule = NameRule.PathSegment, Strategy = EventStrategy.Instance,
             TimeFields = [new("firstTimestamp"), new("lastTimestamp"), new("eventTime", Micro: true), new("series.lastObservedTime", Micro: true)],
             SelectableFields = Fields(
                 ("involvedObject.kind", o => Path(o, "involvedObject", "kind")),
@@ -73,7 +74,28 @@ internal static class BuiltInKinds
                 ("involvedObject.fieldPath", o => Path(o, "involvedObject", "fieldPath")),
                 ("reason", o => Path(o, "reason")),
                 ("reportingComponent", o => Path(o, "reportingComponent")),
-                ("source", o => Path(o, "source", "component")),
+                ("source", EventSource),
+                ("type", o => Path(o, "type"))),
+        },
+        // Same table as core/v1 events, converted (pkg/registry/events, pkg/apis/events/v1/conversion.go); the field
+        // selector labels map onto the core ones (AddFieldLabelConversionsForEvent).
+        new()
+        {
+            Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
+            AllowCreateOnUpdate = true, ShortNames = ["ev"], Strategy = EventStrategy.Instance,
+            StorageGroup = "", StorageVersion = "v1", FromStorage = EventConversion.ToV1,
+            TimeFields = [new("deprecatedFirstTimestamp"), new("deprecatedLastTimestamp"), new("eventTime", Micro: true), new("series.lastObservedTime", Micro: true)],
+            SelectableFields = Fields(
+                ("regarding.kind", o => Path(o, "involvedObject", "kind")),
+                ("regarding.namespace", o => Path(o, "involvedObject", "namespace")),
+                ("regarding.name", o => Path(o, "involvedObject", "name")),
+                ("regarding.uid", o => Path(o, "involvedObject", "uid")),
+                ("regarding.apiVersion", o => Path(o, "involvedObject", "apiVersion")),
+                ("regarding.resourceVersion", o => Path(o, "involvedObject", "resourceVersion")),
+                ("regarding.fieldPath", o => Path(o, "involvedObject", "fieldPath")),
+                ("reason", o => Path(o, "reason")),
+                ("reportingController", o => Path(o, "reportingComponent")),
+                ("source", EventSource),
                 ("type", o => Path(o, "type"))),
         },
         new()
@@ -95,6 +117,9 @@ internal static class BuiltInKinds
             TimeFields = [new("status.conditions.*.lastTransitionTime")],
         },
     ];
+
+    // "source" selects on source.component, or reportingController when the event has no source.
+    private static string EventSource(JsonObject o) => Path(o, "source", "component") is { Length: > 0 } c ? c : Path(o, "reportingComponent");
 
     private static TimeField[] PodTimeFields()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using BareLb.ApiServer.Api;
 using BareLb.ApiServer.Operations;
 using BareLb.ApiServer.Schema;
 
@@ -64,11 +65,18 @@ internal sealed class ResourceKind
     public JsonArray? PrinterColumns { get; init; }
 
     // For custom resources: the version objects are kept in (others are converted with the None strategy).
+    // For events.k8s.io events: "v1" of the core group, whose table they share.
     public string StorageVersion { get; init; } = "";
+
+    // Set when this resource is another group's table seen through a conversion (events.k8s.io/v1 events).
+    public string? StorageGroup { get; init; }
+
+    // Converts a stored object to this version; null when serving only rewrites apiVersion (or nothing).
+    public Func<JsonObject, JsonObject>? FromStorage { get; init; }
 
     public string EffectiveListKind => ListKind.Length > 0 ? ListKind : Kind + "List";
 
-    public string StorageKey => Group + "/" + Plural;
+    public string StorageKey => (StorageGroup ?? Group) + "/" + Plural;
 
     public string ApiVersion => Group.Length == 0 ? Version : Group + "/" + Version;
 
@@ -83,8 +91,27 @@ internal sealed class ResourceKind
         get
         {
             var version = StorageVersion.Length > 0 ? StorageVersion : Version;
-            return Group.Length == 0 ? version : Group + "/" + version;
+            var group = StorageGroup ?? Group;
+            return group.Length == 0 ? version : group + "/" + version;
         }
+    }
+
+    /// <summary>The stored object as this resource serves it: the object itself when nothing changes, else a new canonical object.</summary>
+    public JsonObject ToServed(JsonObject stored)
+    {
+        if (FromStorage is not null)
+        {
+            return JsonTree.CanonicalObject(FromStorage(stored));
+        }
+
+        if (StorageApiVersion == ApiVersion)
+        {
+            return stored;
+        }
+
+        var copy = (JsonObject)stored.DeepClone();
+        copy["apiVersion"] = ApiVersion;
+        return copy;
     }
 
     public IReadOnlyList<string> Verbs { get; init; } =

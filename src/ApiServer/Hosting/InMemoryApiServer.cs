@@ -29,13 +29,15 @@ public sealed class InMemoryApiServer : IAsyncDisposable
     private readonly ObjectStore _store;
     private readonly CertificateAuthority? _ca;
     private readonly CancellationTokenSource _stopping;
+    private readonly OutageSwitch _outage;
 
-    private InMemoryApiServer(WebApplication app, ObjectStore store, CertificateAuthority? ca, CancellationTokenSource stopping, Uri baseAddress)
+    private InMemoryApiServer(WebApplication app, ObjectStore store, CertificateAuthority? ca, CancellationTokenSource stopping, Uri baseAddress, OutageSwitch outage)
     {
         _app = app;
         _store = store;
         _ca = ca;
         _stopping = stopping;
+        _outage = outage;
         BaseAddress = baseAddress;
     }
 
@@ -98,6 +100,7 @@ public sealed class InMemoryApiServer : IAsyncDisposable
         var app = builder.Build();
         Uri? baseAddress = null;
         var tables = new TableConverter(time);
+        var outage = new OutageSwitch();
         var handler = new ApiRequestHandler(
             app.Services.GetRequiredService<ILogger<ApiRequestHandler>>(),
             catalog,
@@ -106,8 +109,10 @@ public sealed class InMemoryApiServer : IAsyncDisposable
             new OpenApiDocuments(catalog),
             tables,
             new RequestAuthenticator(options.RequiredBearerToken, ca),
-            new WatchStreamer(store, tables, options.BookmarkInterval, time, stopping.Token),
-            () => baseAddress!.Authority);
+            new WatchStreamer(store, tables, options.BookmarkInterval, time, outage, stopping.Token),
+            outage,
+            () => baseAddress!.Authority,
+            stopping.Token);
         app.Run(handler.HandleAsync);
         await app.StartAsync(ct).ConfigureAwait(false);
 
@@ -117,7 +122,7 @@ public sealed class InMemoryApiServer : IAsyncDisposable
         var dialable = bindAddress.Equals(IPAddress.Any) ? IPAddress.Loopback : bindAddress.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : bindAddress;
         var host = dialable.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{dialable}]" : dialable.ToString();
         baseAddress = new Uri($"{(ca is null ? "http" : "https")}://{host}:{port}");
-        var server = new InMemoryApiServer(app, store, ca, stopping, baseAddress);
+        var server = new InMemoryApiServer(app, store, ca, stopping, baseAddress, outage);
         if (options.KubeconfigPath is { } kubeconfig)
         {
             server.WriteKubeconfig(kubeconfig, options.RequiredBearerToken);
@@ -149,6 +154,15 @@ public sealed class InMemoryApiServer : IAsyncDisposable
     }
 
     public void CompactWatchHistory() => _store.Compact();
+
+    /// <summary>The outage being simulated (<see cref="ApiOutage.None"/> when serving).</summary>
+    public ApiOutage Outage => _outage.Mode;
+
+    /// <summary>
+    /// Simulates an API outage until called again with <see cref="ApiOutage.None"/>; objects, resourceVersions and
+    /// watch history are kept, so clients resume where they left off (or relist, if they must).
+    /// </summary>
+    public void SetOutage(ApiOutage outage) => _outage.Set(outage);
 
     public async ValueTask DisposeAsync()
     {

@@ -29,12 +29,19 @@ internal sealed partial class ApiRequestHandler(
     TableConverter tables,
     RequestAuthenticator authenticator,
     WatchStreamer watches,
-    Func<string> serverAddress)
+    OutageSwitch outage,
+    Func<string> serverAddress,
+    CancellationToken stopping)
 {
     private const int MaxBodyBytes = 3 * 1024 * 1024;
 
     public async Task HandleAsync(HttpContext context)
     {
+        if (outage.Mode != ApiOutage.None && await FailForOutageAsync(context).ConfigureAwait(false))
+        {
+            return;
+        }
+
         try
         {
             if (!await authenticator.IsAuthenticatedAsync(context).ConfigureAwait(false))
@@ -68,6 +75,37 @@ internal sealed partial class ApiRequestHandler(
             {
                 await WriteJsonAsync(context, 500, new StatusException(500, "InternalError", $"Internal error occurred: {e.Message}").ToStatus()).ConfigureAwait(false);
             }
+        }
+    }
+
+    private async Task<bool> FailForOutageAsync(HttpContext context)
+    {
+        switch (outage.Mode)
+        {
+            case ApiOutage.ServiceUnavailable:
+                await WriteJsonAsync(context, 503,
+                    new StatusException(503, "ServiceUnavailable", "the server is currently unable to handle the request").ToStatus()).ConfigureAwait(false);
+                return true;
+            case ApiOutage.ConnectionReset:
+                context.Abort();
+                return true;
+            case ApiOutage.Silent:
+                // Never answered, even once the outage ends: the client has to give up, as with a dead peer.
+                using (var hang = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping))
+                {
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, hang.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                }
+
+                context.Abort();
+                return true;
+            default:
+                return false;
         }
     }
 

@@ -191,6 +191,7 @@ public sealed class CustomResourceTests
         await http.CreateAsync(Crds, CrdFixtures.WidgetCrd());
         await http.CreateAsync(CrdFixtures.WidgetsPath, J("""{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":1}}"""));
         Assert.Equal(200, (await http.DeleteAsync(Crds + "/widgets.example.com")).Code);
+        await api.Server.WhenControllersIdleAsync();
         Assert.Equal(404, (await http.GetAsync(CrdFixtures.WidgetsPath)).Code);
 
         await http.CreateAsync(Crds, CrdFixtures.WidgetCrd());

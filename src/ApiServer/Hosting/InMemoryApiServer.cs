@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using BareLb.ApiServer.Api;
+using BareLb.ApiServer.Controllers;
 using BareLb.ApiServer.Discovery;
 using BareLb.ApiServer.Hosting;
 using BareLb.ApiServer.Http;
@@ -30,9 +31,13 @@ public sealed class InMemoryApiServer : IAsyncDisposable
     private readonly CertificateAuthority? _ca;
     private readonly CancellationTokenSource _stopping;
     private readonly OutageSwitch _outage;
+    private readonly ControllerHost _controllers;
 
-    private InMemoryApiServer(WebApplication app, ObjectStore store, CertificateAuthority? ca, CancellationTokenSource stopping, Uri baseAddress, OutageSwitch outage)
+    private InMemoryApiServer(
+        WebApplication app, ObjectStore store, CertificateAuthority? ca, CancellationTokenSource stopping, Uri baseAddress, OutageSwitch outage,
+        ControllerHost controllers)
     {
+        _controllers = controllers;
         _app = app;
         _store = store;
         _ca = ca;
@@ -98,6 +103,7 @@ public sealed class InMemoryApiServer : IAsyncDisposable
         });
 
         var app = builder.Build();
+        var controllers = new ControllerHost(store, catalog, operations, time, app.Services.GetRequiredService<ILogger<ControllerHost>>());
         Uri? baseAddress = null;
         var tables = new TableConverter(time);
         var outage = new OutageSwitch();
@@ -122,7 +128,7 @@ public sealed class InMemoryApiServer : IAsyncDisposable
         var dialable = bindAddress.Equals(IPAddress.Any) ? IPAddress.Loopback : bindAddress.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : bindAddress;
         var host = dialable.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{dialable}]" : dialable.ToString();
         baseAddress = new Uri($"{(ca is null ? "http" : "https")}://{host}:{port}");
-        var server = new InMemoryApiServer(app, store, ca, stopping, baseAddress, outage);
+        var server = new InMemoryApiServer(app, store, ca, stopping, baseAddress, outage, controllers);
         if (options.KubeconfigPath is { } kubeconfig)
         {
             server.WriteKubeconfig(kubeconfig, options.RequiredBearerToken);
@@ -155,6 +161,13 @@ public sealed class InMemoryApiServer : IAsyncDisposable
 
     public void CompactWatchHistory() => _store.Compact();
 
+    /// <summary>
+    /// Completes once the emulated controllers (namespace deletion, CRD cleanup, garbage collection) have nothing
+    /// queued or running. They act right after the commits that concern them, so a test that deleted a namespace
+    /// awaits this before looking at the result, as it would poll on a real cluster.
+    /// </summary>
+    public Task WhenControllersIdleAsync(CancellationToken ct = default) => _controllers.WhenIdleAsync(ct);
+
     /// <summary>The outage being simulated (<see cref="ApiOutage.None"/> when serving).</summary>
     public ApiOutage Outage => _outage.Mode;
 
@@ -167,6 +180,7 @@ public sealed class InMemoryApiServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await _controllers.DisposeAsync().ConfigureAwait(false);
         _store.CloseAllWatchers();
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);

@@ -10,6 +10,9 @@ internal sealed class NamespaceStrategy : ResourceStrategy
     public const string KubernetesFinalizer = "kubernetes";
     private static readonly string[] StandardFinalizers = [KubernetesFinalizer, "orphan", "foregroundDeletion"];
 
+    public static List<string> SpecFinalizers(JsonObject ns) =>
+        (JsonTree.Arr(ns["spec"], "finalizers") ?? []).Select(f => JsonTree.AsString(f) ?? "").ToList();
+
     public override void Normalize(ResourceKind kind, JsonObject obj, List<string> unknownFields)
     {
         // SetDefaults_NamespaceStatus.

@@ -63,6 +63,7 @@ internal static class BuiltInKinds
         {
             Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
             AllowCreateOnUpdate = true, ShortNames = ["ev"], NameRule = NameRule.PathSegment, Strategy = EventStrategy.Instance,
+            GarbageCollectionUnsupported = true,
             TimeFields = [new("firstTimestamp"), new("lastTimestamp"), new("eventTime", Micro: true), new("series.lastObservedTime", Micro: true)],
             SelectableFields = Fields(
                 ("involvedObject.kind", o => Path(o, "involvedObject", "kind")),
@@ -82,7 +83,7 @@ internal static class BuiltInKinds
         new()
         {
             Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
-            AllowCreateOnUpdate = true, ShortNames = ["ev"], Strategy = EventStrategy.Instance,
+            AllowCreateOnUpdate = true, ShortNames = ["ev"], Strategy = EventStrategy.Instance, GarbageCollectionUnsupported = true,
             StorageGroup = "", StorageVersion = "v1", FromStorage = EventConversion.ToV1,
             TimeFields = [new("deprecatedFirstTimestamp"), new("deprecatedLastTimestamp"), new("eventTime", Micro: true), new("series.lastObservedTime", Micro: true)],
             SelectableFields = Fields(

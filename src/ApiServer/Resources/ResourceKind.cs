@@ -44,6 +44,12 @@ internal sealed class ResourceKind
 
     public bool IsCustom { get; init; }
 
+    // For custom resources: the name of the CRD that defines them.
+    public string CrdName { get; init; } = "";
+
+    // DefaultGarbageCollectionPolicy Unsupported (events): deletes never add orphan/foregroundDeletion finalizers.
+    public bool GarbageCollectionUnsupported { get; init; }
+
     // DELETE answers with the object (pods, services, namespaces) rather than a Success Status.
     public bool ReturnDeletedObject { get; init; }
 

@@ -28,6 +28,7 @@ internal sealed partial class ControllerQueue : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Task _loop;
     private int _outstanding;
+    private bool _stopped;
     private TaskCompletionSource _idle = NewIdle(completed: true);
 
     public ControllerQueue(Action<WorkItem> handle, ILogger logger)
@@ -41,7 +42,7 @@ internal sealed partial class ControllerQueue : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (!_queued.Add(item))
+            if (_stopped || !_queued.Add(item))
             {
                 return;
             }
@@ -51,9 +52,9 @@ internal sealed partial class ControllerQueue : IAsyncDisposable
             {
                 _idle = NewIdle(completed: false);
             }
-        }
 
-        _signal.Release();
+            _signal.Release();
+        }
     }
 
     /// <summary>Completes when no work is queued or running (new commits may queue more afterwards).</summary>
@@ -67,6 +68,12 @@ internal sealed partial class ControllerQueue : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        lock (_gate)
+        {
+            // Commits still arriving while the server stops queue nothing more.
+            _stopped = true;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -76,8 +83,11 @@ internal sealed partial class ControllerQueue : IAsyncDisposable
         {
         }
 
-        _stopping.Dispose();
-        _signal.Dispose();
+        lock (_gate)
+        {
+            _stopping.Dispose();
+            _signal.Dispose();
+        }
     }
 
     private async Task RunAsync()

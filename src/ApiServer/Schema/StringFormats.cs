@@ -12,13 +12,6 @@ namespace BareLb.ApiServer.Schema;
 // (int32, int64, float, double), are informational only. k8s-short-name and k8s-long-name arrive with 1.34.
 internal static partial class StringFormats
 {
-    private static readonly HashSet<string> Known =
-    [
-        "bsonobjectid", "uri", "email", "hostname", "ipv4", "ipv6", "cidr", "mac", "uuid", "uuid3", "uuid4", "uuid5",
-        "isbn", "isbn10", "isbn13", "creditcard", "ssn", "hexcolor", "rgbcolor", "byte", "password", "date", "duration",
-        "datetime",
-    ];
-
     private static readonly Dictionary<string, long> DurationUnits = new(StringComparer.Ordinal)
     {
         ["ns"] = 1, ["us"] = 1_000, ["\u00b5s"] = 1_000, ["\u03bcs"] = 1_000, ["ms"] = 1_000_000, ["s"] = 1_000_000_000,
@@ -31,8 +24,6 @@ internal static partial class StringFormats
         ["ns", "nano"], ["us", "\u00b5s", "micro"], ["ms", "milli"], ["s", "sec"], ["m", "min"], ["h", "hr", "hour"], ["d", "day"],
         ["w", "wk", "week"],
     ];
-
-    public static bool IsKnown(string format) => Known.Contains(format.Replace("-", "", StringComparison.Ordinal));
 
     /// <summary>True when <paramref name="value"/> satisfies <paramref name="format"/>, or the format is not validated.</summary>
     public static bool IsValid(string format, string value) => format.Replace("-", "", StringComparison.Ordinal) switch

@@ -317,6 +317,8 @@ public sealed class CrudTests
 
         var r = await http.DeleteAsync("/api/v1/namespaces/team");
         Assert.Equal(200, r.Code);
+        Assert.Equal("Terminating", r.Body["status"]!["phase"]!.GetValue<string>());
+        await api.Server.WhenControllersIdleAsync();
         Assert.Equal(404, (await http.GetAsync("/api/v1/namespaces/team")).Code);
         Assert.Equal(404, (await http.GetAsync("/api/v1/namespaces/team/configmaps/a")).Code);
         Assert.Equal(200, (await http.GetAsync(Cms + "/keep")).Code);

@@ -105,6 +105,25 @@ public sealed class KubectlTests
     }
 
     [Fact]
+    public async Task GetEvents_EventWrittenThroughEventsApi_ShowsKubectlColumns()
+    {
+        await using var api = await StartAsync();
+        using var kubectl = new Kubectl(api.Server, Token);
+        var http = Authorized(api);
+        await http.CreateAsync("/apis/events.k8s.io/v1/namespaces/default/events", J("""
+            {"apiVersion":"events.k8s.io/v1","kind":"Event","metadata":{"name":"web.1"},"eventTime":"2024-05-01T10:20:30.000000Z",
+             "reportingController":"barelb.io/controller","reportingInstance":"n1","action":"Allocate","reason":"IPAllocated","type":"Normal",
+             "note":"Assigned 203.0.113.10","regarding":{"apiVersion":"v1","kind":"Service","namespace":"default","name":"web"}}
+            """));
+        var lines = Kubectl.Lines(await kubectl.OkAsync("get", "events"));
+        Assert.Equal(["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], Kubectl.Cells(lines[0]));
+        var row = Kubectl.Cells(lines[1]);
+        Assert.Equal(["Normal", "IPAllocated", "service/web", "Assigned", "203.0.113.10"], row[1..]);
+        var v1 = Kubectl.Lines(await kubectl.OkAsync("get", "events.v1.events.k8s.io", "-o", "name"));
+        Assert.Equal(["event.events.k8s.io/web.1"], v1);
+    }
+
+    [Fact]
     public async Task Apply_Twice_SecondChangeLandsAndThirdIsUnchanged()
     {
         await using var api = await StartAsync();

@@ -18,6 +18,7 @@ public sealed class LifecycleTests
         var deleting = await http.DeleteAsync("/api/v1/namespaces/team");
         Assert.Equal(200, deleting.Code);
         Assert.Equal("Terminating", deleting.Body["status"]!["phase"]!.GetValue<string>());
+        await api.Server.WhenControllersIdleAsync();
         Assert.Equal(404, (await http.GetAsync("/api/v1/namespaces/team/configmaps/free")).Code);
         Assert.NotNull((await http.GetAsync("/api/v1/namespaces/team/configmaps/held")).Body["metadata"]!["deletionTimestamp"]);
 
@@ -26,6 +27,7 @@ public sealed class LifecycleTests
         Assert.Contains("because it is being terminated", create.Body["message"]!.GetValue<string>(), StringComparison.Ordinal);
 
         await http.PatchAsync("/api/v1/namespaces/team/configmaps/held", J("""{"metadata":{"finalizers":null}}"""));
+        await api.Server.WhenControllersIdleAsync();
         Assert.Equal(404, (await http.GetAsync("/api/v1/namespaces/team")).Code);
     }
 

@@ -234,19 +234,107 @@ public sealed class ServiceTests
         Assert.Equal(201, reuse.Code);
     }
 
+    // ValidateLoadBalancerStatus (pkg/apis/core/validation) as of 1.32, message by message.
     [Theory]
-    [InlineData("""{"ip":"300.1.1.1"}""", "status.loadBalancer.ingress[0].ip")]
-    [InlineData("""{"ip":"10.0.0"}""", "status.loadBalancer.ingress[0].ip")]
-    [InlineData("""{"ip":"203.0.113.9","ipMode":"Magic"}""", "status.loadBalancer.ingress[0].ipMode")]
-    [InlineData("""{"hostname":"203.0.113.9"}""", "status.loadBalancer.ingress[0].hostname")]
-    public async Task UpdateStatus_InvalidIngress_ReturnsInvalidNamingField(string ingress, string field)
+    [InlineData("""{"ip":"300.1.1.1"}""", "status.loadBalancer.ingress[0].ip",
+        "Invalid value: \"300.1.1.1\": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")]
+    [InlineData("""{"ip":"10.0.0"}""", "status.loadBalancer.ingress[0].ip",
+        "Invalid value: \"10.0.0\": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")]
+    [InlineData("""{"ip":"203.0.113.9","ipMode":"Magic"}""", "status.loadBalancer.ingress[0].ipMode",
+        "Unsupported value: \"Magic\": supported values: \"Proxy\", \"VIP\"")]
+    [InlineData("""{"hostname":"lb.example.com","ipMode":"Proxy"}""", "status.loadBalancer.ingress[0].ipMode",
+        "Forbidden: may not be specified when `ip` is not set")]
+    [InlineData("""{"hostname":"203.0.113.9"}""", "status.loadBalancer.ingress[0].hostname",
+        "Invalid value: \"203.0.113.9\": must be a DNS name, not an IP address")]
+    public async Task UpdateStatus_InvalidIngress_ReturnsInvalidNamingField(string ingress, string field, string message)
     {
         await using var api = await ApiServerFixture.StartAsync();
         var http = new KubeHttp(api.Http);
         await http.CreateAsync(Svcs, Service("s", type: "LoadBalancer"));
         var r = await http.PatchAsync(Svcs + "/s/status", J($$$$"""{"status":{"loadBalancer":{"ingress":[{{{{ingress}}}}]}}}"""));
         Assert.Equal(422, r.Code);
-        Assert.Equal(field, r.Body["details"]!["causes"]![0]!["field"]!.GetValue<string>());
+        var cause = Assert.Single(r.Body["details"]!["causes"]!.AsArray())!;
+        Assert.Equal(field, cause["field"]!.GetValue<string>());
+        Assert.Equal(message, cause["message"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("ClusterIP")]
+    [InlineData("NodePort")]
+    public async Task UpdateStatus_IngressOnNonLoadBalancer_IsForbidden(string type)
+    {
+        await using var api = await ApiServerFixture.StartAsync();
+        var http = new KubeHttp(api.Http);
+        await http.CreateAsync(Svcs, Service("s", type: type));
+        var r = await http.PatchAsync(Svcs + "/s/status", J("""{"status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.9"}]}}}"""));
+        Assert.Equal(422, r.Code);
+        Assert.Equal("Service \"s\" is invalid: status.loadBalancer.ingress: Forbidden: may only be used when `spec.type` is 'LoadBalancer'",
+            r.Body["message"]!.GetValue<string>());
+        var empty = await http.PatchAsync(Svcs + "/s/status", J("""{"status":{"loadBalancer":{"ingress":[]}}}"""));
+        Assert.Equal(200, empty.Code);
+    }
+
+    // Defaulting (ipMode: VIP) follows the spec in the request body; /status then restores the stored spec, so a body
+    // claiming another type gets no default and fails validation, as on the real server.
+    [Fact]
+    public async Task UpdateStatus_BodyWithOtherType_IpModeNotDefaultedAndRequired()
+    {
+        await using var api = await ApiServerFixture.StartAsync();
+        var http = new KubeHttp(api.Http);
+        var created = await http.CreateAsync(Svcs, Service("s", type: "LoadBalancer"));
+        var body = created.DeepClone().AsObject();
+        body["spec"]!["type"] = "ClusterIP";
+        body["status"] = J("""{"loadBalancer":{"ingress":[{"ip":"203.0.113.9"}]}}""");
+        var r = await http.PutAsync(Svcs + "/s/status", body);
+        Assert.Equal(422, r.Code);
+        var cause = Assert.Single(r.Body["details"]!["causes"]!.AsArray())!;
+        Assert.Equal("status.loadBalancer.ingress[0].ipMode", cause["field"]!.GetValue<string>());
+        Assert.Equal("Required value: must be specified when `ip` is set", cause["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task UpdateStatus_IngressIpWithLeadingZeros_IsAcceptedLikeParseIPSloppy()
+    {
+        await using var api = await ApiServerFixture.StartAsync();
+        var http = new KubeHttp(api.Http);
+        await http.CreateAsync(Svcs, Service("s", type: "LoadBalancer"));
+        var r = await http.PatchAsync(Svcs + "/s/status", J("""{"status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.009"}]}}}"""));
+        Assert.Equal(200, r.Code);
+        Assert.Equal("203.0.113.009", r.Body["status"]!["loadBalancer"]!["ingress"]![0]!["ip"]!.GetValue<string>());
+    }
+
+    // dropTypeDependentFields: leaving LoadBalancer clears status.loadBalancer in the same write.
+    [Theory]
+    [InlineData("ClusterIP")]
+    [InlineData("NodePort")]
+    public async Task Update_TypeAwayFromLoadBalancer_ClearsLoadBalancerStatus(string type)
+    {
+        await using var api = await ApiServerFixture.StartAsync();
+        var http = new KubeHttp(api.Http);
+        await http.CreateAsync(Svcs, Service("s", type: "LoadBalancer", spec: s => s["loadBalancerClass"] = "barelb.io/lb"));
+        await http.PatchAsync(Svcs + "/s/status", J("""{"status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.9"}]}}}"""));
+        await using var watch = await WatchStream.OpenAsync(api.Http, Svcs + "?watch=true&resourceVersion=" + api.Server.CurrentResourceVersion);
+        var r = await http.PatchAsync(Svcs + "/s", J($$$"""{"spec":{"type":"{{{type}}}"}}"""));
+        Assert.Equal(200, r.Code);
+        Assert.True(JsonNode.DeepEquals(J("""{"loadBalancer":{}}"""), r.Body["status"]), r.Body["status"]!.ToJsonString());
+        Assert.Null(r.Body["spec"]!["loadBalancerClass"]);
+        Assert.Null(r.Body["spec"]!["allocateLoadBalancerNodePorts"]);
+        var evt = await watch.ExpectAsync("MODIFIED");
+        Assert.True(JsonNode.DeepEquals(J("""{"loadBalancer":{}}"""), evt["object"]!["status"]));
+    }
+
+    [Fact]
+    public async Task Update_LoadBalancerLocalToCluster_ReleasesHealthCheckNodePort()
+    {
+        await using var api = await ApiServerFixture.StartAsync();
+        var http = new KubeHttp(api.Http);
+        var created = await http.CreateAsync(Svcs, Service("s", type: "LoadBalancer", spec: s => s["externalTrafficPolicy"] = "Local"));
+        var hc = created["spec"]!["healthCheckNodePort"]!.GetValue<int>();
+        var r = await http.PatchAsync(Svcs + "/s", J("""{"spec":{"externalTrafficPolicy":"Cluster"}}"""));
+        Assert.Equal(200, r.Code);
+        Assert.Null(r.Body["spec"]!["healthCheckNodePort"]);
+        var reuse = await http.PostAsync(Svcs, Service("t", type: "NodePort", spec: s => s["ports"]![0]!["nodePort"] = hc));
+        Assert.Equal(201, reuse.Code);
     }
 
     [Fact]

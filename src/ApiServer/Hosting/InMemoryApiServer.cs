@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using BareLb.ApiServer.Api;
+using BareLb.ApiServer.Controllers;
 using BareLb.ApiServer.Discovery;
 using BareLb.ApiServer.Hosting;
 using BareLb.ApiServer.Http;
@@ -29,13 +30,19 @@ public sealed class InMemoryApiServer : IAsyncDisposable
     private readonly ObjectStore _store;
     private readonly CertificateAuthority? _ca;
     private readonly CancellationTokenSource _stopping;
+    private readonly OutageSwitch _outage;
+    private readonly ControllerHost _controllers;
 
-    private InMemoryApiServer(WebApplication app, ObjectStore store, CertificateAuthority? ca, CancellationTokenSource stopping, Uri baseAddress)
+    private InMemoryApiServer(
+        WebApplication app, ObjectStore store, CertificateAuthority? ca, CancellationTokenSource stopping, Uri baseAddress, OutageSwitch outage,
+        ControllerHost controllers)
     {
+        _controllers = controllers;
         _app = app;
         _store = store;
         _ca = ca;
         _stopping = stopping;
+        _outage = outage;
         BaseAddress = baseAddress;
     }
 
@@ -96,8 +103,10 @@ public sealed class InMemoryApiServer : IAsyncDisposable
         });
 
         var app = builder.Build();
+        var controllers = new ControllerHost(store, catalog, operations, time, app.Services.GetRequiredService<ILogger<ControllerHost>>());
         Uri? baseAddress = null;
         var tables = new TableConverter(time);
+        var outage = new OutageSwitch();
         var handler = new ApiRequestHandler(
             app.Services.GetRequiredService<ILogger<ApiRequestHandler>>(),
             catalog,
@@ -106,8 +115,10 @@ public sealed class InMemoryApiServer : IAsyncDisposable
             new OpenApiDocuments(catalog),
             tables,
             new RequestAuthenticator(options.RequiredBearerToken, ca),
-            new WatchStreamer(store, tables, options.BookmarkInterval, time, stopping.Token),
-            () => baseAddress!.Authority);
+            new WatchStreamer(store, tables, options.BookmarkInterval, time, outage, stopping.Token),
+            outage,
+            () => baseAddress!.Authority,
+            stopping.Token);
         app.Run(handler.HandleAsync);
         await app.StartAsync(ct).ConfigureAwait(false);
 
@@ -117,7 +128,7 @@ public sealed class InMemoryApiServer : IAsyncDisposable
         var dialable = bindAddress.Equals(IPAddress.Any) ? IPAddress.Loopback : bindAddress.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : bindAddress;
         var host = dialable.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{dialable}]" : dialable.ToString();
         baseAddress = new Uri($"{(ca is null ? "http" : "https")}://{host}:{port}");
-        var server = new InMemoryApiServer(app, store, ca, stopping, baseAddress);
+        var server = new InMemoryApiServer(app, store, ca, stopping, baseAddress, outage, controllers);
         if (options.KubeconfigPath is { } kubeconfig)
         {
             server.WriteKubeconfig(kubeconfig, options.RequiredBearerToken);
@@ -150,9 +161,26 @@ public sealed class InMemoryApiServer : IAsyncDisposable
 
     public void CompactWatchHistory() => _store.Compact();
 
+    /// <summary>
+    /// Completes once the emulated controllers (namespace deletion, CRD cleanup, garbage collection) have nothing
+    /// queued or running. They act right after the commits that concern them, so a test that deleted a namespace
+    /// awaits this before looking at the result, as it would poll on a real cluster.
+    /// </summary>
+    public Task WhenControllersIdleAsync(CancellationToken ct = default) => _controllers.WhenIdleAsync(ct);
+
+    /// <summary>The outage being simulated (<see cref="ApiOutage.None"/> when serving).</summary>
+    public ApiOutage Outage => _outage.Mode;
+
+    /// <summary>
+    /// Simulates an API outage until called again with <see cref="ApiOutage.None"/>; objects, resourceVersions and
+    /// watch history are kept, so clients resume where they left off (or relist, if they must).
+    /// </summary>
+    public void SetOutage(ApiOutage outage) => _outage.Set(outage);
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await _controllers.DisposeAsync().ConfigureAwait(false);
         _store.CloseAllWatchers();
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);

@@ -2,7 +2,9 @@ using System.Text;
 
 namespace BareLb.ApiServer.Hosting;
 
-// A standard kubeconfig (v1 Config) with one cluster, one user and one context.
+// A standard kubeconfig (v1 Config) with one cluster and one context. Without a token the context names no user
+// at all: an empty user entry is not an anonymous user to every client (KubernetesClient refuses a user without
+// credentials), while a context without a user is anonymous access to all of them (kubectl, client-go, KubernetesClient).
 internal static class KubeconfigWriter
 {
     public static string Render(Uri server, string? caPem, string? token)
@@ -15,17 +17,18 @@ internal static class KubeconfigWriter
             sb.Append("    certificate-authority-data: ").Append(Convert.ToBase64String(Encoding.ASCII.GetBytes(caPem))).Append('\n');
         }
 
-        sb.Append("users:\n- name: barelb\n  user:");
         if (token is not null)
         {
-            sb.Append("\n    token: \"").Append(token.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append("\"\n");
+            sb.Append("users:\n- name: barelb\n  user:\n    token: \"")
+                .Append(token.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append("\"\n");
+            sb.Append("contexts:\n- name: barelb\n  context:\n    cluster: barelb\n    user: barelb\n    namespace: default\n");
         }
         else
         {
-            sb.Append(" {}\n");
+            sb.Append("users: []\n");
+            sb.Append("contexts:\n- name: barelb\n  context:\n    cluster: barelb\n    namespace: default\n");
         }
 
-        sb.Append("contexts:\n- name: barelb\n  context:\n    cluster: barelb\n    user: barelb\n    namespace: default\n");
         sb.Append("current-context: barelb\npreferences: {}\n");
         return sb.ToString();
     }

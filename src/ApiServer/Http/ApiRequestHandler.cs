@@ -29,12 +29,19 @@ internal sealed partial class ApiRequestHandler(
     TableConverter tables,
     RequestAuthenticator authenticator,
     WatchStreamer watches,
-    Func<string> serverAddress)
+    OutageSwitch outage,
+    Func<string> serverAddress,
+    CancellationToken stopping)
 {
     private const int MaxBodyBytes = 3 * 1024 * 1024;
 
     public async Task HandleAsync(HttpContext context)
     {
+        if (outage.Mode != ApiOutage.None && await FailForOutageAsync(context).ConfigureAwait(false))
+        {
+            return;
+        }
+
         try
         {
             if (!await authenticator.IsAuthenticatedAsync(context).ConfigureAwait(false))
@@ -68,6 +75,37 @@ internal sealed partial class ApiRequestHandler(
             {
                 await WriteJsonAsync(context, 500, new StatusException(500, "InternalError", $"Internal error occurred: {e.Message}").ToStatus()).ConfigureAwait(false);
             }
+        }
+    }
+
+    private async Task<bool> FailForOutageAsync(HttpContext context)
+    {
+        switch (outage.Mode)
+        {
+            case ApiOutage.ServiceUnavailable:
+                await WriteJsonAsync(context, 503,
+                    new StatusException(503, "ServiceUnavailable", "the server is currently unable to handle the request").ToStatus()).ConfigureAwait(false);
+                return true;
+            case ApiOutage.ConnectionReset:
+                context.Abort();
+                return true;
+            case ApiOutage.Silent:
+                // Never answered, even once the outage ends: the client has to give up, as with a dead peer.
+                using (var hang = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping))
+                {
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, hang.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                }
+
+                context.Abort();
+                return true;
+            default:
+                return false;
         }
     }
 
@@ -177,6 +215,9 @@ internal sealed partial class ApiRequestHandler(
                 }
 
                 return;
+            case "GET" or "PATCH" when request.Subresource == "finalize":
+                // namespaces/finalize only updates (pkg/registry/core/namespace/storage FinalizeREST).
+                throw ApiErrors.MethodNotAllowed();
             case "GET":
                 if (IsTrue(query["watch"]))
                 {
@@ -217,8 +258,8 @@ internal sealed partial class ApiRequestHandler(
                 await WriteResultAsync(context, kind, patched).ConfigureAwait(false);
                 return;
             case "DELETE" when request.Name is not null && request.Subresource is null:
-                var (preconditions, options) = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
-                var deleted = operations.Delete(kind, request.NamespaceOrEmpty, request.Name, preconditions, options);
+                var (deleteRequest, options) = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
+                var deleted = operations.Delete(kind, request.NamespaceOrEmpty, request.Name, deleteRequest, options);
                 await WriteResultAsync(context, kind, deleted).ConfigureAwait(false);
                 return;
             case "DELETE" when request.Name is null:
@@ -323,7 +364,8 @@ internal sealed partial class ApiRequestHandler(
         var query = context.Request.Query;
         var kind = request.Kind;
         var filter = Filters.Build(kind, query["labelSelector"], query["fieldSelector"]);
-        var (_, options) = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
+        var (collectionRequest, options) = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
+        var each = collectionRequest with { Uid = null, ResourceVersion = null };
         var store = operations.Store;
         List<StoredObject> deleted = [];
         lock (store.Gate)
@@ -332,7 +374,7 @@ internal sealed partial class ApiRequestHandler(
             {
                 if (filter.IsEmpty || filter.Matches(obj))
                 {
-                    var result = operations.Delete(kind, obj.Namespace, obj.Name, new DeletePreconditions(null, null), options);
+                    var result = operations.Delete(kind, obj.Namespace, obj.Name, each, options);
                     deleted.Add(result.Object ?? obj);
                 }
             }
@@ -341,12 +383,21 @@ internal sealed partial class ApiRequestHandler(
         await WriteListAsync(context, kind, new ListPage(deleted, store.CurrentResourceVersion, null, null)).ConfigureAwait(false);
     }
 
-    private static async Task<(DeletePreconditions, WriteOptions)> ReadDeleteOptionsAsync(HttpContext context)
+    // metav1.DeleteOptions from the body and/or the query, checked like ValidateDeleteOptions.
+    private static async Task<(DeleteRequest, WriteOptions)> ReadDeleteOptionsAsync(HttpContext context)
     {
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
-        var options = WriteOptionsFrom(context.Request.Query);
+        var query = context.Request.Query;
+        var options = WriteOptionsFrom(query);
         string? uid = null;
         string? rv = null;
+        var policy = query["propagationPolicy"].ToString() is { Length: > 0 } p ? p : null;
+        bool? orphan = query["orphanDependents"].ToString() switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => null,
+        };
         if (body.Length > 0 && body.Any(b => !char.IsWhiteSpace((char)b)))
         {
             var obj = JsonTree.ParseObject(body);
@@ -357,9 +408,43 @@ internal sealed partial class ApiRequestHandler(
             {
                 options = options with { DryRun = true };
             }
+
+            policy = JsonTree.Str(obj, "propagationPolicy") ?? policy;
+            orphan = JsonTree.AsBool(obj["orphanDependents"]) ?? orphan;
         }
 
-        return (new DeletePreconditions(uid, rv), options);
+        var errors = new List<FieldError>();
+        DeletionPropagation? propagation = null;
+        if (orphan is not null && policy is not null)
+        {
+            errors.Add(FieldError.Invalid("propagationPolicy", policy, "orphanDependents and deletionPropagation cannot be both set"));
+        }
+
+        if (policy is not null)
+        {
+            propagation = policy switch
+            {
+                "Orphan" => DeletionPropagation.Orphan,
+                "Background" => DeletionPropagation.Background,
+                "Foreground" => DeletionPropagation.Foreground,
+                _ => null,
+            };
+            if (propagation is null)
+            {
+                errors.Add(FieldError.NotSupported("propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"]));
+            }
+        }
+        else if (orphan is { } o)
+        {
+            propagation = o ? DeletionPropagation.Orphan : DeletionPropagation.Background;
+        }
+
+        if (errors.Count > 0)
+        {
+            throw ApiErrors.Invalid("meta.k8s.io", "DeleteOptions", "", errors);
+        }
+
+        return (new DeleteRequest(uid, rv, propagation, orphan), options);
     }
 
     private static WriteOptions WriteOptionsFrom(IQueryCollection query)
@@ -480,9 +565,7 @@ internal sealed partial class ApiRequestHandler(
             return obj.Json;
         }
 
-        var copy = (JsonObject)obj.Object.DeepClone();
-        copy["apiVersion"] = kind.ApiVersion;
-        return JsonTree.Serialize(JsonTree.CanonicalObject(copy));
+        return JsonTree.Serialize(kind.ToServed(obj.Object));
     }
 
     private static async Task WriteListAsync(HttpContext context, ResourceKind kind, ListPage page)
@@ -500,7 +583,15 @@ internal sealed partial class ApiRequestHandler(
             }
 
             var item = page.Items[i];
-            if (converted)
+            if (converted && !kind.IsCustom)
+            {
+                // Built-in list items carry no apiVersion/kind, converted ones included.
+                var served = kind.ToServed(item.Object);
+                served.Remove("apiVersion");
+                served.Remove("kind");
+                writer.Write(JsonTree.Serialize(served));
+            }
+            else if (converted)
             {
                 writer.Write(Served(kind, item).Span);
             }

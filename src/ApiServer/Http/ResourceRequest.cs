@@ -43,7 +43,7 @@ internal sealed record ResourceRequest(ResourceKind Kind, string? Namespace, str
             throw ApiErrors.NotFoundPath();
         }
 
-        if (sub is not null && !(sub == "status" && kind.HasStatus))
+        if (sub is not null && !(sub == "status" && kind.HasStatus) && !(sub == "finalize" && kind.Group.Length == 0 && kind.Plural == "namespaces"))
         {
             throw ApiErrors.NotFoundPath();
         }

@@ -13,7 +13,8 @@ namespace BareLb.ApiServer.Http;
 // ?watch=true: one JSON event per line over a chunked response, fed by the watcher's channel.
 // Selector semantics follow the real watch cache: an object that starts matching arrives as ADDED, one that stops
 // matching as DELETED (carrying its previous content with the event's resourceVersion).
-internal sealed class WatchStreamer(ObjectStore store, TableConverter tables, TimeSpan bookmarkInterval, TimeProvider time, CancellationToken stopping)
+internal sealed class WatchStreamer(
+    ObjectStore store, TableConverter tables, TimeSpan bookmarkInterval, TimeProvider time, OutageSwitch outage, CancellationToken stopping)
 {
     public async Task StreamAsync(HttpContext context, ResourceRequest request, bool asTable, CancellationToken ct)
     {
@@ -92,7 +93,8 @@ internal sealed class WatchStreamer(ObjectStore store, TableConverter tables, Ti
             return;
         }
 
-        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(ct, stopping);
+        var outageBegan = outage.Began;
+        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(ct, stopping, outageBegan);
         if (timeout is { } t)
         {
             lifetime.CancelAfter(t);
@@ -137,12 +139,42 @@ internal sealed class WatchStreamer(ObjectStore store, TableConverter tables, Ti
         }
         catch (OperationCanceledException)
         {
-            // Timeout, client gone or server stopping: end the stream.
+            // Timeout, client gone, server stopping or an outage: end the stream.
         }
         finally
         {
             store.StopWatch(watcher!);
             await bookmarkLoop.ConfigureAwait(false);
+        }
+
+        if (outageBegan.IsCancellationRequested && !ct.IsCancellationRequested && !stopping.IsCancellationRequested)
+        {
+            await SufferOutageAsync(context, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SufferOutageAsync(HttpContext context, CancellationToken ct)
+    {
+        switch (outage.Mode)
+        {
+            case ApiOutage.ConnectionReset:
+                context.Abort();
+                break;
+            case ApiOutage.Silent:
+                // A half-open connection: nothing more arrives, and nothing tells the client so.
+                using (var hang = CancellationTokenSource.CreateLinkedTokenSource(ct, stopping))
+                {
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, hang.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                }
+
+                context.Abort();
+                break;
         }
     }
 

@@ -9,7 +9,49 @@ namespace BareLb.ApiServer.Operations;
 // real controllers would write (names accepted, established), and registration of the CRD's kinds on commit.
 internal sealed class CrdStrategy(TimeProvider time) : ResourceStrategy
 {
+    public const string CleanupFinalizer = "customresourcecleanup.apiextensions.k8s.io";
+
     private ResourceCatalog? _catalog;
+
+    public static bool IsConditionTrue(JsonObject crd, string type) =>
+        (JsonTree.Arr(crd["status"], "conditions") ?? []).OfType<JsonObject>()
+        .Any(c => JsonTree.Str(c, "type") == type && JsonTree.Str(c, "status") == "True");
+
+    /// <summary>SetCRDCondition: lastTransitionTime moves only when the status does. False when nothing changed.</summary>
+    public static bool SetCondition(JsonObject crd, string type, string status, string reason, string message, DateTimeOffset now)
+    {
+        var conditions = JsonTree.Arr(crd["status"], "conditions");
+        if (conditions is null)
+        {
+            conditions = [];
+            JsonTree.EnsureObject(crd, "status")["conditions"] = conditions;
+        }
+
+        var existing = conditions.OfType<JsonObject>().FirstOrDefault(c => JsonTree.Str(c, "type") == type);
+        if (existing is null)
+        {
+            conditions.Add(new JsonObject
+            {
+                ["type"] = type, ["status"] = status, ["lastTransitionTime"] = KubeTime.Format(now), ["reason"] = reason, ["message"] = message,
+            });
+            return true;
+        }
+
+        if (JsonTree.Str(existing, "status") == status && JsonTree.Str(existing, "reason") == reason && JsonTree.Str(existing, "message") == message)
+        {
+            return false;
+        }
+
+        if (JsonTree.Str(existing, "status") != status)
+        {
+            existing["lastTransitionTime"] = KubeTime.Format(now);
+        }
+
+        existing["status"] = status;
+        existing["reason"] = reason;
+        existing["message"] = message;
+        return true;
+    }
 
     public void Attach(ResourceCatalog catalog) => _catalog = catalog;
 
@@ -28,7 +70,7 @@ internal sealed class CrdStrategy(TimeProvider time) : ResourceStrategy
     public override void PrepareForCreate(ResourceKind kind, JsonObject obj)
     {
         var spec = (JsonObject)obj["spec"]!;
-        var now = ObjectMeta.FormatTime(time.GetUtcNow());
+        var now = KubeTime.Format(time.GetUtcNow());
         obj["status"] = new JsonObject
         {
             ["acceptedNames"] = spec["names"]?.DeepClone(),
@@ -200,6 +242,7 @@ internal sealed class CrdStrategy(TimeProvider time) : ResourceStrategy
                 TracksGeneration = true,
                 AllowUnconditionalUpdate = false,
                 IsCustom = true,
+                CrdName = JsonTree.Str(crd["metadata"], "name") ?? "",
                 ShortNames = (names["shortNames"] as JsonArray ?? []).Select(s => JsonTree.AsString(s) ?? "").ToList(),
                 Categories = (names["categories"] as JsonArray ?? []).Select(s => JsonTree.AsString(s) ?? "").ToList(),
                 Schema = schemaJson is null ? null : StructuralSchema.Parse(schemaJson, "", scratch),

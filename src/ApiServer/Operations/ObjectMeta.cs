@@ -8,15 +8,15 @@ namespace BareLb.ApiServer.Operations;
 // metav1.ObjectMeta handling shared by every kind: known fields, validation of labels/annotations/finalizers.
 internal static partial class ObjectMeta
 {
+    public const string OrphanFinalizer = "orphan";
+    public const string ForegroundFinalizer = "foregroundDeletion";
+
     private static readonly HashSet<string> KnownFields =
     [
         "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
         "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences", "finalizers",
         "managedFields",
     ];
-
-    public static string FormatTime(DateTimeOffset t) =>
-        t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     public static JsonObject Of(JsonObject obj) => JsonTree.EnsureObject(obj, "metadata");
 
@@ -132,6 +132,11 @@ internal static partial class ObjectMeta
             }
         }
 
+        if (meta["ownerReferences"] is JsonArray owners)
+        {
+            ValidateOwnerReferences(owners, errors);
+        }
+
         if (meta["finalizers"] is JsonArray finalizers)
         {
             for (var i = 0; i < finalizers.Count; i++)
@@ -141,7 +146,51 @@ internal static partial class ObjectMeta
         }
     }
 
-    private static void ValidateQualifiedName(string key, string field, List<FieldError> errors)
+    // ValidateOwnerReferences (apimachinery pkg/api/validation/objectmeta.go): paths carry no index there.
+    private static void ValidateOwnerReferences(JsonArray owners, List<FieldError> errors)
+    {
+        const string path = "metadata.ownerReferences";
+        string? controller = null;
+        foreach (var owner in owners.OfType<JsonObject>())
+        {
+            var apiVersion = JsonTree.Str(owner, "apiVersion") ?? "";
+            var parts = apiVersion.Split('/');
+            var version = parts.Length switch
+            {
+                1 => parts[0],
+                2 => parts[1],
+                _ => "",
+            };
+            if (version.Length == 0)
+            {
+                errors.Add(FieldError.Invalid(path + ".apiVersion", apiVersion, "version must not be empty"));
+            }
+
+            foreach (var field in (string[])["kind", "name", "uid"])
+            {
+                if (string.IsNullOrEmpty(JsonTree.Str(owner, field)))
+                {
+                    errors.Add(FieldError.Invalid(path + "." + field, JsonTree.Str(owner, field) ?? "", "must not be empty"));
+                }
+            }
+
+            if (JsonTree.AsBool(owner["controller"]) == true)
+            {
+                var name = JsonTree.Str(owner, "kind") + "/" + JsonTree.Str(owner, "name");
+                if (controller is not null)
+                {
+                    errors.Add(FieldError.Invalid(path, owners,
+                        $"Only one reference can have Controller set to true. Found \"true\" in references for {controller} and {name}"));
+                }
+                else
+                {
+                    controller = name;
+                }
+            }
+        }
+    }
+
+    public static void ValidateQualifiedName(string key, string field, List<FieldError> errors)
     {
         var slash = key.IndexOf('/', StringComparison.Ordinal);
         var name = slash < 0 ? key : key[(slash + 1)..];

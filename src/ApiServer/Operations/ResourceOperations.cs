@@ -19,7 +19,15 @@ internal sealed record WriteOptions(bool DryRun = false, FieldValidation FieldVa
 /// <summary>Outcome of a write: the object to return (or a Status body when Response is set) and warnings.</summary>
 internal sealed record WriteResult(StoredObject? Object, int StatusCode, IReadOnlyList<string> Warnings, JsonObject? Response = null);
 
-internal sealed record DeletePreconditions(string? Uid, string? ResourceVersion);
+internal enum DeletionPropagation
+{
+    Orphan,
+    Background,
+    Foreground,
+}
+
+/// <summary>A DELETE's preconditions and garbage collection policy (metav1.DeleteOptions).</summary>
+internal sealed record DeleteRequest(string? Uid = null, string? ResourceVersion = null, DeletionPropagation? Propagation = null, bool? OrphanDependents = null);
 
 // The verbs, with the real server's semantics: system metadata, resourceVersion preconditions, status
 // subresource isolation, generation, finalizers, namespace lifecycle. Each call is one atomic step under
@@ -60,27 +68,28 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         lock (store.Gate)
         {
             var existing = store.Get(kind.StorageKey, StoredObject.MakeKey(ns, name)) ?? throw ApiErrors.NotFound(kind.Group, kind.Plural, name);
-            var current = (JsonObject)existing.Object.DeepClone();
+            var served = kind.ToServed(existing.Object);
+            var current = (JsonObject)(ReferenceEquals(served, existing.Object) ? served.DeepClone() : served);
             current["apiVersion"] = kind.ApiVersion;
             var patched = PatchApplier.Apply(kind, contentType, current, patch);
             return UpdateLocked(kind, ns, name, patched, subresource, options, isPatch: true);
         }
     }
 
-    public WriteResult Delete(ResourceKind kind, string ns, string name, DeletePreconditions preconditions, WriteOptions options)
+    public WriteResult Delete(ResourceKind kind, string ns, string name, DeleteRequest request, WriteOptions options)
     {
         lock (store.Gate)
         {
             var existing = store.Get(kind.StorageKey, StoredObject.MakeKey(ns, name)) ?? throw ApiErrors.NotFound(kind.Group, kind.Plural, name);
             var uid = JsonTree.Str(existing.Object["metadata"], "uid") ?? "";
-            if (preconditions.Uid is { } wantUid && wantUid != uid)
+            if (request.Uid is { } wantUid && wantUid != uid)
             {
                 throw ApiErrors.Conflict(kind.Group, kind.Plural, name,
                     $"Precondition failed: UID in precondition: {wantUid}, UID in object meta: {uid}");
             }
 
             var rv = existing.ResourceVersion.ToString(CultureInfo.InvariantCulture);
-            if (preconditions.ResourceVersion is { } wantRv && wantRv != rv)
+            if (request.ResourceVersion is { } wantRv && wantRv != rv)
             {
                 throw ApiErrors.Conflict(kind.Group, kind.Plural, name,
                     $"Precondition failed: ResourceVersion in precondition: {wantRv}, ResourceVersion in object meta: {rv}");
@@ -96,131 +105,180 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
                 return new WriteResult(existing, 200, []);
             }
 
-            var result = DeleteLocked(kind, existing, out var lastState);
-            if (result is null)
+            StoredObject? pending;
+            StoredObject lastState;
+            if (kind == catalog.Namespaces && ObjectMeta.DeletionTimestamp(existing.Object) is null)
             {
-                // Removed right away.
+                pending = BeginNamespaceDeletion(kind, existing);
+                lastState = pending;
+            }
+            else if (kind == catalog.Namespaces && NamespaceStrategy.SpecFinalizers(existing.Object).Count > 0)
+            {
+                // Final deletion waits for spec.finalizers (pkg/registry/core/namespace/storage).
+                pending = existing;
+                lastState = existing;
+            }
+            else if (kind == catalog.CustomResourceDefinitions && ObjectMeta.DeletionTimestamp(existing.Object) is null)
+            {
+                pending = BeginCrdDeletion(kind, existing);
+                lastState = pending;
+            }
+            else
+            {
+                pending = DeleteLocked(kind, existing, request.Propagation, out lastState);
+            }
+
+            if (pending is null)
+            {
                 return kind.ReturnDeletedObject
                     ? new WriteResult(lastState, 200, [])
                     : new WriteResult(null, 200, [], SuccessStatus(kind, name, uid));
             }
 
-            return new WriteResult(result, 200, []);
+            // 202 only where the real handler gives it: not deleted yet and orphanDependents=false asked for.
+            return new WriteResult(pending, request.OrphanDependents == false ? 202 : 200, []);
         }
     }
 
-    /// <summary>Deletes or starts deleting; returns the object still present (pending finalizers) or null when removed.</summary>
-    private StoredObject? DeleteLocked(ResourceKind kind, StoredObject existing, out StoredObject lastState)
+    public StoredObject? Find(ResourceKind kind, string ns, string name)
+    {
+        lock (store.Gate)
+        {
+            return store.Get(kind.StorageKey, StoredObject.MakeKey(ns, name));
+        }
+    }
+
+    public ObjectLocation? FindUid(string uid)
+    {
+        lock (store.Gate)
+        {
+            return store.FindUid(uid);
+        }
+    }
+
+    public IReadOnlyCollection<ObjectLocation> DependentsOf(string uid)
+    {
+        lock (store.Gate)
+        {
+            return store.DependentsOf(uid);
+        }
+    }
+
+    public List<StoredObject> List(ResourceKind kind, string? ns)
+    {
+        lock (store.Gate)
+        {
+            return store.Snapshot(kind.StorageKey, ns);
+        }
+    }
+
+    // Namespace DELETE: the first request only marks it (deletionTimestamp, phase Terminating); the namespace
+    // controller empties it and removes the "kubernetes" finalizer (pkg/registry/core/namespace/storage/storage.go).
+    private StoredObject BeginNamespaceDeletion(ResourceKind kind, StoredObject existing)
+    {
+        var next = (JsonObject)existing.Object.DeepClone();
+        ObjectMeta.Of(next)["deletionTimestamp"] = KubeTime.Format(time.GetUtcNow());
+        JsonTree.EnsureObject(next, "status")["phase"] = "Terminating";
+        return store.Put(kind.StorageKey, JsonTree.CanonicalObject(next), existing);
+    }
+
+    // CRD DELETE: the first request marks it and adds the cleanup finalizer the CRD finalizer controller removes
+    // once every instance is gone (apiextensions registry/customresourcedefinition/etcd.go).
+    private StoredObject BeginCrdDeletion(ResourceKind kind, StoredObject existing)
+    {
+        var next = (JsonObject)existing.Object.DeepClone();
+        var meta = ObjectMeta.Of(next);
+        meta["deletionTimestamp"] = KubeTime.Format(time.GetUtcNow());
+        var finalizers = ObjectMeta.Finalizers(next);
+        if (!finalizers.Contains(CrdStrategy.CleanupFinalizer))
+        {
+            finalizers.Add(CrdStrategy.CleanupFinalizer);
+            meta["finalizers"] = new JsonArray(finalizers.Select(f => (JsonNode?)f).ToArray());
+        }
+
+        CrdStrategy.SetCondition(next, "Terminating", "True", "InstanceDeletionPending",
+            "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon", time.GetUtcNow());
+        return store.Put(kind.StorageKey, JsonTree.CanonicalObject(next), existing);
+    }
+
+    /// <summary>
+    /// The generic store's delete: removes the object, or, when finalizers (its own or the garbage collector's for
+    /// Orphan/Foreground propagation) must run first, marks it deleted and returns it.
+    /// </summary>
+    private StoredObject? DeleteLocked(ResourceKind kind, StoredObject existing, DeletionPropagation? propagation, out StoredObject lastState)
     {
         lastState = existing;
-        var hasFinalizers = ObjectMeta.Finalizers(existing.Object).Count > 0;
-        var isNamespace = kind == catalog.Namespaces;
         if (ObjectMeta.DeletionTimestamp(existing.Object) is not null)
         {
             return existing;
         }
 
-        if (hasFinalizers || isNamespace)
+        var finalizers = GarbageCollectorFinalizers(kind, ObjectMeta.Finalizers(existing.Object), propagation);
+        if (finalizers.Count == 0)
         {
-            var next = (JsonObject)existing.Object.DeepClone();
-            var meta = ObjectMeta.Of(next);
-            meta["deletionTimestamp"] = ObjectMeta.FormatTime(time.GetUtcNow());
-            meta["deletionGracePeriodSeconds"] = 0;
-            if (JsonTree.TryGetLong(meta["generation"], out var gen) && gen > 0)
-            {
-                meta["generation"] = gen + 1;
-            }
-
-            if (isNamespace)
-            {
-                JsonTree.EnsureObject(next, "status")["phase"] = "Terminating";
-            }
-
-            var pending = store.Put(kind.StorageKey, JsonTree.CanonicalObject(next), existing);
-            if (isNamespace)
-            {
-                // Synchronous stand-in for the namespace controller.
-                lastState = pending;
-                foreach (var contentKind in catalog.NamespacedStorageKinds())
-                {
-                    foreach (var obj in store.Snapshot(contentKind.StorageKey, existing.Name))
-                    {
-                        DeleteLocked(contentKind, obj, out _);
-                    }
-                }
-
-                // Removing the last object may already have removed the namespace (see AfterRemoval).
-                var current = store.Get(kind.StorageKey, existing.Key);
-                if (current is null)
-                {
-                    return null;
-                }
-
-                if (!hasFinalizers && !NamespaceHasContent(existing.Name))
-                {
-                    RemoveLocked(kind, current);
-                    return null;
-                }
-
-                return current;
-            }
-
-            return pending;
+            RemoveLocked(kind, existing);
+            return null;
         }
 
-        RemoveLocked(kind, existing);
-        return null;
+        var next = (JsonObject)existing.Object.DeepClone();
+        var meta = ObjectMeta.Of(next);
+        meta["deletionTimestamp"] = KubeTime.Format(time.GetUtcNow());
+        meta["deletionGracePeriodSeconds"] = 0;
+        meta["finalizers"] = new JsonArray(finalizers.Select(f => (JsonNode?)f).ToArray());
+        if (JsonTree.TryGetLong(meta["generation"], out var gen) && gen > 0)
+        {
+            meta["generation"] = gen + 1;
+        }
+
+        return store.Put(kind.StorageKey, JsonTree.CanonicalObject(next), existing);
     }
 
-    private StoredObject RemoveLocked(ResourceKind kind, StoredObject existing)
+    // deletionFinalizersForGarbageCollection (apiserver registry/generic/registry/store.go): the orphan and
+    // foregroundDeletion finalizers follow the request's policy, else the ones already present; events opt out.
+    private static List<string> GarbageCollectorFinalizers(ResourceKind kind, List<string> current, DeletionPropagation? propagation)
     {
-        var removed = store.Remove(kind.StorageKey, existing, JsonTree.CanonicalObject(existing.Object));
+        var orphan = current.Contains(ObjectMeta.OrphanFinalizer);
+        var foreground = current.Contains(ObjectMeta.ForegroundFinalizer);
+        if (kind.GarbageCollectionUnsupported)
+        {
+            (orphan, foreground) = (false, false);
+        }
+        else if (propagation is { } policy)
+        {
+            (orphan, foreground) = (policy == DeletionPropagation.Orphan, policy == DeletionPropagation.Foreground);
+        }
+
+        var result = current.Where(f => f is not (ObjectMeta.OrphanFinalizer or ObjectMeta.ForegroundFinalizer)).ToList();
+        if (orphan)
+        {
+            result.Add(ObjectMeta.OrphanFinalizer);
+        }
+
+        if (foreground)
+        {
+            result.Add(ObjectMeta.ForegroundFinalizer);
+        }
+
+        return result;
+    }
+
+    private StoredObject RemoveLocked(ResourceKind kind, StoredObject existing, JsonObject? finalState = null)
+    {
+        var removed = store.Remove(kind.StorageKey, existing, finalState ?? JsonTree.CanonicalObject(existing.Object));
         kind.Strategy.Committed(kind, null, existing.Object);
-        AfterRemoval(kind, removed);
-        return removed;
-    }
-
-    private void AfterRemoval(ResourceKind kind, StoredObject removed)
-    {
-        if (kind.Namespaced)
-        {
-            var nsObj = store.Get(catalog.Namespaces.StorageKey, removed.Namespace);
-            if (nsObj is not null && ObjectMeta.DeletionTimestamp(nsObj.Object) is not null &&
-                ObjectMeta.Finalizers(nsObj.Object).Count == 0 && !NamespaceHasContent(removed.Namespace))
-            {
-                RemoveLocked(catalog.Namespaces, nsObj);
-            }
-        }
-
         if (kind == catalog.CustomResourceDefinitions)
         {
-            // The CRD's instances go with it (the real server's finalizer does this asynchronously).
+            // Instances that outlive their CRD (a force-removed finalizer) stay in storage, unserved, and come back
+            // with a CRD of the same name, as on the real server; open watches on them end.
             if (catalog.KindsForCrd(removed.Name) is { Count: > 0 } crKinds)
             {
-                var crKind = crKinds[0];
-                foreach (var obj in store.Snapshot(crKind.StorageKey, null))
-                {
-                    store.Remove(crKind.StorageKey, obj, JsonTree.CanonicalObject(obj.Object));
-                }
-
-                store.CloseWatchers(crKind.StorageKey);
+                store.CloseWatchers(crKinds[0].StorageKey);
             }
 
             catalog.UnregisterCrd(removed.Name);
         }
-    }
 
-    private bool NamespaceHasContent(string ns)
-    {
-        foreach (var k in catalog.NamespacedStorageKinds())
-        {
-            if (store.HasAny(k.StorageKey, ns))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return removed;
     }
 
     private WriteResult CreateLocked(ResourceKind kind, string ns, JsonObject body, WriteOptions options, bool viaUpdate)
@@ -231,6 +289,7 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         var warnings = new List<string>();
         var unknown = new List<string>();
         ObjectMeta.Normalize(meta, unknown);
+        TimeFields.Apply(kind, body);
         kind.Strategy.Normalize(kind, body, unknown);
         ApplyFieldValidation(unknown, options, warnings);
 
@@ -241,7 +300,7 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         }
 
         meta["uid"] = Guid.NewGuid().ToString();
-        meta["creationTimestamp"] = ObjectMeta.FormatTime(time.GetUtcNow());
+        meta["creationTimestamp"] = KubeTime.Format(time.GetUtcNow());
         if (kind.TracksGeneration)
         {
             meta["generation"] = 1;
@@ -256,14 +315,29 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
             body.Remove("status");
         }
 
+        if (kind.IsCustom && CrdIsTerminating(kind))
+        {
+            // apiextensions customresource_handler.go refuses creates before admission.
+            throw new StatusException(405, "MethodNotAllowed", "create not allowed while custom resource definition is terminating",
+                GroupKindDetails(kind));
+        }
+
         if (kind.Namespaced)
         {
             var nsObj = store.Get(catalog.Namespaces.StorageKey, ns) ?? throw ApiErrors.NotFound("", "namespaces", ns);
-            if (ObjectMeta.DeletionTimestamp(nsObj.Object) is not null)
+            if (JsonTree.Str(nsObj.Object["status"], "phase") == "Terminating")
             {
+                // The NamespaceLifecycle admission plugin.
+                var objectName = JsonTree.Str(meta, "name") is { Length: > 0 } n ? n : JsonTree.Str(meta, "generateName") ?? "";
+                var details = GroupKindDetails(kind);
+                details.Insert(0, "name", objectName);
+                details["causes"] = new JsonArray(new JsonObject
+                {
+                    ["reason"] = "NamespaceTerminating", ["message"] = $"namespace {ns} is being terminated", ["field"] = "metadata.namespace",
+                });
                 throw new StatusException(403, "Forbidden",
-                    $"{kind.QualifiedResource} \"{JsonTree.Str(meta, "name") ?? JsonTree.Str(meta, "generateName")}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
-                    new JsonObject { ["name"] = JsonTree.Str(meta, "name") ?? "", ["kind"] = kind.Plural });
+                    $"{kind.QualifiedResource} \"{objectName}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                    details);
             }
         }
 
@@ -366,6 +440,7 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         var warnings = new List<string>();
         var unknown = new List<string>();
         ObjectMeta.Normalize(meta, unknown);
+        TimeFields.Apply(kind, body);
         kind.Strategy.Normalize(kind, body, unknown);
         ApplyFieldValidation(unknown, options, warnings);
 
@@ -391,8 +466,11 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
 
         var old = existing.Object;
         JsonObject next;
-        if (subresource == "status")
+        var isStatus = subresource == "status";
+        if (isStatus && kind.IsCustom)
         {
+            // The custom resource status strategy copies the stored object and takes only the new status, so
+            // metadata changes sent to /status are dropped (apiextensions customresource/status_strategy.go).
             next = (JsonObject)old.DeepClone();
             if (body["status"] is { } status)
             {
@@ -406,7 +484,15 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         else
         {
             next = body;
-            if (kind.HasStatus)
+            if (isStatus)
+            {
+                kind.Strategy.PrepareForStatusUpdate(kind, next, old);
+            }
+            else if (subresource == "finalize")
+            {
+                NamespaceStrategy.PrepareForFinalize(next, old);
+            }
+            else if (kind.HasStatus)
             {
                 if (old["status"] is { } oldStatus)
                 {
@@ -449,11 +535,27 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
                 }
             }
 
-            kind.Strategy.PrepareForUpdate(kind, next, old);
+            if (subresource is null)
+            {
+                kind.Strategy.PrepareForUpdate(kind, next, old);
+            }
+
             ObjectMeta.Validate(meta, errors);
         }
 
-        kind.Strategy.Validate(kind, next, old, errors);
+        if (isStatus)
+        {
+            kind.Strategy.ValidateStatusUpdate(kind, next, old, errors);
+        }
+        else if (subresource == "finalize")
+        {
+            NamespaceStrategy.ValidateFinalizers(next, errors, indexed: true);
+        }
+        else
+        {
+            kind.Strategy.Validate(kind, next, old, errors);
+        }
+
         if (errors.Count > 0)
         {
             throw ApiErrors.Invalid(kind.Group, kind.Kind, name, errors);
@@ -486,23 +588,17 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
             return new WriteResult(StoredObject.Create(canonical, existing.ResourceVersion), 200, warnings);
         }
 
-        if (ObjectMeta.DeletionTimestamp(canonical) is not null && ObjectMeta.Finalizers(canonical).Count == 0 &&
-            kind != catalog.Namespaces)
+        // An update that leaves a deleted object without finalizers completes its deletion (ShouldDeleteDuringUpdate;
+        // namespaces also need an empty spec.finalizers).
+        if (ObjectMeta.DeletionTimestamp(old) is not null && ObjectMeta.Finalizers(canonical).Count == 0 &&
+            (kind != catalog.Namespaces || NamespaceStrategy.SpecFinalizers(canonical).Count == 0))
         {
-            var removed = store.Remove(kind.StorageKey, existing, canonical);
-            kind.Strategy.Committed(kind, null, old);
-            AfterRemoval(kind, removed);
+            var removed = RemoveLocked(kind, existing, canonical);
             return new WriteResult(removed, 200, warnings);
         }
 
         var stored = store.Put(kind.StorageKey, canonical, existing);
         kind.Strategy.Committed(kind, stored.Object, old);
-        if (kind == catalog.Namespaces && ObjectMeta.DeletionTimestamp(canonical) is not null &&
-            ObjectMeta.Finalizers(canonical).Count == 0 && !NamespaceHasContent(name))
-        {
-            RemoveLocked(kind, stored);
-        }
-
         return new WriteResult(stored, 200, warnings);
     }
 
@@ -587,6 +683,21 @@ internal sealed class ResourceOperations(ObjectStore store, ResourceCatalog cata
         }
 
         warnings.AddRange(unknown.Select(u => $"unknown field \"{u}\""));
+    }
+
+    private bool CrdIsTerminating(ResourceKind kind) =>
+        store.Get(catalog.CustomResourceDefinitions.StorageKey, kind.CrdName) is { } crd && CrdStrategy.IsConditionTrue(crd.Object, "Terminating");
+
+    private static JsonObject GroupKindDetails(ResourceKind kind)
+    {
+        var details = new JsonObject();
+        if (kind.Group.Length > 0)
+        {
+            details["group"] = kind.Group;
+        }
+
+        details["kind"] = kind.Plural;
+        return details;
     }
 
     private static JsonObject SuccessStatus(ResourceKind kind, string name, string uid)

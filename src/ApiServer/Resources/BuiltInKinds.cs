@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using BareLb.ApiServer.Api;
+using BareLb.ApiServer.Events;
 using BareLb.ApiServer.Operations;
 using BareLb.ApiServer.Services;
 
@@ -14,6 +15,7 @@ internal static class BuiltInKinds
         {
             Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false,
             HasStatus = true, ResetStatusOnCreate = true, NameRule = NameRule.Dns1123Label, ShortNames = ["ns"],
+            TimeFields = [new("status.conditions.*.lastTransitionTime")],
             ReturnDeletedObject = true, Strategy = new NamespaceStrategy(),
             SelectableFields = Fields(("status.phase", o => Path(o, "status", "phase"))),
         },
@@ -22,11 +24,13 @@ internal static class BuiltInKinds
             Group = "", Version = "v1", Plural = "services", Singular = "service", Kind = "Service", Namespaced = true,
             HasStatus = true, ResetStatusOnCreate = true, AllowCreateOnUpdate = true, NameRule = NameRule.Dns1035Label, ShortNames = ["svc"],
             Categories = ["all"], ReturnDeletedObject = true, Strategy = new ServiceStrategy(),
+            TimeFields = [new("status.conditions.*.lastTransitionTime")],
         },
         new()
         {
             Group = "", Version = "v1", Plural = "nodes", Singular = "node", Kind = "Node", Namespaced = false,
             HasStatus = true, ShortNames = ["no"], Strategy = DefaultStrategy.Instance,
+            TimeFields = [new("spec.taints.*.timeAdded"), new("status.conditions.*.lastHeartbeatTime"), new("status.conditions.*.lastTransitionTime")],
             SelectableFields = Fields(("spec.unschedulable", o => Path(o, "spec", "unschedulable") is { Length: > 0 } v ? v : "false")),
         },
         new()
@@ -34,6 +38,7 @@ internal static class BuiltInKinds
             Group = "", Version = "v1", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true,
             HasStatus = true, ResetStatusOnCreate = true, ShortNames = ["po"], Categories = ["all"], ReturnDeletedObject = true,
             Strategy = new PodStrategy(),
+            TimeFields = PodTimeFields(),
             SelectableFields = Fields(
                 ("spec.nodeName", o => Path(o, "spec", "nodeName")),
                 ("spec.restartPolicy", o => Path(o, "spec", "restartPolicy")),
@@ -57,7 +62,9 @@ internal static class BuiltInKinds
         new()
         {
             Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
-            AllowCreateOnUpdate = true, ShortNames = ["ev"], Strategy = DefaultStrategy.Instance,
+            AllowCreateOnUpdate = true, ShortNames = ["ev"], NameRule = NameRule.PathSegment, Strategy = EventStrategy.Instance,
+            GarbageCollectionUnsupported = true,
+            TimeFields = [new("firstTimestamp"), new("lastTimestamp"), new("eventTime", Micro: true), new("series.lastObservedTime", Micro: true)],
             SelectableFields = Fields(
                 ("involvedObject.kind", o => Path(o, "involvedObject", "kind")),
                 ("involvedObject.namespace", o => Path(o, "involvedObject", "namespace")),
@@ -68,7 +75,28 @@ internal static class BuiltInKinds
                 ("involvedObject.fieldPath", o => Path(o, "involvedObject", "fieldPath")),
                 ("reason", o => Path(o, "reason")),
                 ("reportingComponent", o => Path(o, "reportingComponent")),
-                ("source", o => Path(o, "source", "component")),
+                ("source", EventSource),
+                ("type", o => Path(o, "type"))),
+        },
+        // Same table as core/v1 events, converted (pkg/registry/events, pkg/apis/events/v1/conversion.go); the field
+        // selector labels map onto the core ones (AddFieldLabelConversionsForEvent).
+        new()
+        {
+            Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
+            AllowCreateOnUpdate = true, ShortNames = ["ev"], Strategy = EventStrategy.Instance, GarbageCollectionUnsupported = true,
+            StorageGroup = "", StorageVersion = "v1", FromStorage = EventConversion.ToV1,
+            TimeFields = [new("deprecatedFirstTimestamp"), new("deprecatedLastTimestamp"), new("eventTime", Micro: true), new("series.lastObservedTime", Micro: true)],
+            SelectableFields = Fields(
+                ("regarding.kind", o => Path(o, "involvedObject", "kind")),
+                ("regarding.namespace", o => Path(o, "involvedObject", "namespace")),
+                ("regarding.name", o => Path(o, "involvedObject", "name")),
+                ("regarding.uid", o => Path(o, "involvedObject", "uid")),
+                ("regarding.apiVersion", o => Path(o, "involvedObject", "apiVersion")),
+                ("regarding.resourceVersion", o => Path(o, "involvedObject", "resourceVersion")),
+                ("regarding.fieldPath", o => Path(o, "involvedObject", "fieldPath")),
+                ("reason", o => Path(o, "reason")),
+                ("reportingController", o => Path(o, "reportingComponent")),
+                ("source", EventSource),
                 ("type", o => Path(o, "type"))),
         },
         new()
@@ -80,14 +108,39 @@ internal static class BuiltInKinds
         {
             Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true,
             AllowCreateOnUpdate = true, Strategy = DefaultStrategy.Instance,
+            TimeFields = [new("spec.acquireTime", Micro: true), new("spec.renewTime", Micro: true)],
         },
         new()
         {
             Group = "apiextensions.k8s.io", Version = "v1", Plural = "customresourcedefinitions", Singular = "customresourcedefinition",
             Kind = "CustomResourceDefinition", Namespaced = false, HasStatus = true, ResetStatusOnCreate = true, TracksGeneration = true,
             AllowUnconditionalUpdate = false, ShortNames = ["crd", "crds"], Categories = ["api-extensions"], Strategy = crdStrategy,
+            TimeFields = [new("status.conditions.*.lastTransitionTime")],
         },
     ];
+
+    // "source" selects on source.component, or reportingController when the event has no source.
+    private static string EventSource(JsonObject o) => Path(o, "source", "component") is { Length: > 0 } c ? c : Path(o, "reportingComponent");
+
+    private static TimeField[] PodTimeFields()
+    {
+        var fields = new List<TimeField>
+        {
+            new("status.startTime"), new("status.conditions.*.lastProbeTime"), new("status.conditions.*.lastTransitionTime"),
+        };
+        foreach (var list in (string[])["containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"])
+        {
+            foreach (var state in (string[])["state", "lastState"])
+            {
+                var prefix = $"status.{list}.*.{state}.";
+                fields.Add(new(prefix + "running.startedAt"));
+                fields.Add(new(prefix + "terminated.startedAt"));
+                fields.Add(new(prefix + "terminated.finishedAt"));
+            }
+        }
+
+        return [.. fields];
+    }
 
     private static Dictionary<string, Func<JsonObject, string>> Fields(params (string Name, Func<JsonObject, string> Read)[] fields) =>
         fields.ToDictionary(f => f.Name, f => f.Read);

@@ -25,6 +25,13 @@ internal sealed class ResourceCatalog
     public ResourceKind? Find(string group, string version, string plural) =>
         _snapshot.ByPath.GetValueOrDefault(group + "/" + version + "/" + plural);
 
+    /// <summary>The kind an ownerReference names (apiVersion and kind), if it is served.</summary>
+    public ResourceKind? FindKind(string apiVersion, string kind) =>
+        _snapshot.All.FirstOrDefault(k => k.ApiVersion == apiVersion && k.Kind == kind);
+
+    /// <summary>A kind stored in this table (the first registered, e.g. core/v1 for events).</summary>
+    public ResourceKind? ForStorage(string storageKey) => _snapshot.ByStorage.GetValueOrDefault(storageKey);
+
     public bool HasGroupVersion(string group, string version) => _snapshot.All.Any(k => k.Group == group && k.Version == version);
 
     /// <summary>One kind per storage table of namespaced objects (custom resources appear once, not per version).</summary>
@@ -82,15 +89,22 @@ internal sealed class ResourceCatalog
             groups.Add((g, versions));
         }
 
+        var byStorage = new Dictionary<string, ResourceKind>(StringComparer.Ordinal);
+        foreach (var k in all)
+        {
+            byStorage.TryAdd(k.StorageKey, k);
+        }
+
         var namespaced = all.Where(k => k.Namespaced).GroupBy(k => k.StorageKey).Select(g => g.First()).ToList();
-        return new Snapshot(all, byPath, groups, namespaced);
+        return new Snapshot(all, byPath, groups, namespaced, byStorage);
     }
 
     private sealed record Snapshot(
         List<ResourceKind> All,
         Dictionary<string, ResourceKind> ByPath,
         List<(string, IReadOnlyList<string>)> Groups,
-        List<ResourceKind> NamespacedStorage);
+        List<ResourceKind> NamespacedStorage,
+        Dictionary<string, ResourceKind> ByStorage);
 }
 
 // Kubernetes version priority: GA before beta before alpha, higher numbers first, others alphabetically last.

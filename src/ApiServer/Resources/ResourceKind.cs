@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using BareLb.ApiServer.Api;
 using BareLb.ApiServer.Operations;
 using BareLb.ApiServer.Schema;
 
@@ -43,6 +44,12 @@ internal sealed class ResourceKind
 
     public bool IsCustom { get; init; }
 
+    // For custom resources: the name of the CRD that defines them.
+    public string CrdName { get; init; } = "";
+
+    // DefaultGarbageCollectionPolicy Unsupported (events): deletes never add orphan/foregroundDeletion finalizers.
+    public bool GarbageCollectionUnsupported { get; init; }
+
     // DELETE answers with the object (pods, services, namespaces) rather than a Success Status.
     public bool ReturnDeletedObject { get; init; }
 
@@ -56,16 +63,26 @@ internal sealed class ResourceKind
     public IReadOnlyDictionary<string, Func<JsonObject, string>> SelectableFields { get; init; } =
         new Dictionary<string, Func<JsonObject, string>>();
 
+    // metav1.Time / MicroTime fields besides ObjectMeta's (built-in kinds only).
+    public IReadOnlyList<TimeField> TimeFields { get; init; } = [];
+
     public StructuralSchema? Schema { get; init; }
 
     public JsonArray? PrinterColumns { get; init; }
 
     // For custom resources: the version objects are kept in (others are converted with the None strategy).
+    // For events.k8s.io events: "v1" of the core group, whose table they share.
     public string StorageVersion { get; init; } = "";
+
+    // Set when this resource is another group's table seen through a conversion (events.k8s.io/v1 events).
+    public string? StorageGroup { get; init; }
+
+    // Converts a stored object to this version; null when serving only rewrites apiVersion (or nothing).
+    public Func<JsonObject, JsonObject>? FromStorage { get; init; }
 
     public string EffectiveListKind => ListKind.Length > 0 ? ListKind : Kind + "List";
 
-    public string StorageKey => Group + "/" + Plural;
+    public string StorageKey => (StorageGroup ?? Group) + "/" + Plural;
 
     public string ApiVersion => Group.Length == 0 ? Version : Group + "/" + Version;
 
@@ -80,8 +97,27 @@ internal sealed class ResourceKind
         get
         {
             var version = StorageVersion.Length > 0 ? StorageVersion : Version;
-            return Group.Length == 0 ? version : Group + "/" + version;
+            var group = StorageGroup ?? Group;
+            return group.Length == 0 ? version : group + "/" + version;
         }
+    }
+
+    /// <summary>The stored object as this resource serves it: the object itself when nothing changes, else a new canonical object.</summary>
+    public JsonObject ToServed(JsonObject stored)
+    {
+        if (FromStorage is not null)
+        {
+            return JsonTree.CanonicalObject(FromStorage(stored));
+        }
+
+        if (StorageApiVersion == ApiVersion)
+        {
+            return stored;
+        }
+
+        var copy = (JsonObject)stored.DeepClone();
+        copy["apiVersion"] = ApiVersion;
+        return copy;
     }
 
     public IReadOnlyList<string> Verbs { get; init; } =

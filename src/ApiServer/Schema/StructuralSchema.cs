@@ -7,8 +7,8 @@ using BareLb.ApiServer.Api;
 namespace BareLb.ApiServer.Schema;
 
 // A CRD version's openAPIV3Schema, parsed once when the CRD is registered. Supports the structural subset
-// the real server enforces: types, properties/additionalProperties/items, required, enum, pattern, format
-// (int32, int64, ipv4, ipv6, cidr, date-time, date, uuid, byte, hostname; others ignored), numeric and
+// the real server enforces: types, properties/additionalProperties/items, required, enum, pattern, format on
+// strings (see StringFormats; formats on numbers are informational, as in kube-openapi), numeric and
 // length/size bounds, uniqueItems, x-kubernetes-list-type set/map, nullable, defaults,
 // x-kubernetes-preserve-unknown-fields, x-kubernetes-int-or-string, x-kubernetes-embedded-resource,
 // and allOf/anyOf/oneOf/not as value validations. x-kubernetes-validations (CEL) is not evaluated.
@@ -377,7 +377,7 @@ internal sealed class StructuralSchema
                 errors.Add(FieldError.Invalid(path, s, $"{path} in body should match '{Pattern}'"));
             }
 
-            if (Format is not null && !FormatMatches(Format, s))
+            if (Format is not null && !StringFormats.IsValid(Format, s))
             {
                 errors.Add(FieldError.Invalid(path, s, $"{path} in body must be of type {Format}: {JsonTree.Quote(s)}"));
             }
@@ -401,15 +401,6 @@ internal sealed class StructuralSchema
             if (MultipleOf is { } m && m > 0 && Math.Abs(Math.IEEERemainder(d, m)) > 1e-9)
             {
                 errors.Add(FieldError.InvalidRaw(path, rendered, $"{path} in body should be a multiple of {Num(m)}"));
-            }
-
-            if (Format is "int32" && (!JsonTree.TryGetLong(node, out var i32) || i32 is < int.MinValue or > int.MaxValue))
-            {
-                errors.Add(FieldError.InvalidRaw(path, rendered, $"{path} in body must be of type int32: {JsonTree.Quote(rendered)}"));
-            }
-            else if (Format is "int64" && !JsonTree.TryGetLong(node, out _))
-            {
-                errors.Add(FieldError.InvalidRaw(path, rendered, $"{path} in body must be of type int64: {JsonTree.Quote(rendered)}"));
             }
         }
 
@@ -560,23 +551,4 @@ internal sealed class StructuralSchema
         JsonValueKind.Number => JsonTree.TryGetLong(node, out _) ? "integer" : "number",
         _ => "null",
     };
-
-    private static bool FormatMatches(string format, string s) => format switch
-    {
-        "ipv4" => Services.IpText.TryParse(s, out var ip4) && ip4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork,
-        "ipv6" => Services.IpText.TryParse(s, out var ip6) && ip6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6,
-        "cidr" => Services.IpText.TryParseCidr(s, out _, out _),
-        "date-time" or "datetime" => DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out _) && s.Contains('T', StringComparison.OrdinalIgnoreCase),
-        "date" => DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
-        "uuid" => Guid.TryParseExact(s, "D", out _),
-        "byte" => IsBase64(s),
-        "hostname" => s.Length <= 253 && Api.Names.IsDns1123Subdomain(s.ToLowerInvariant()),
-        _ => true,
-    };
-
-    private static bool IsBase64(string s)
-    {
-        Span<byte> buffer = s.Length <= 1024 ? stackalloc byte[s.Length] : new byte[s.Length];
-        return Convert.TryFromBase64String(s, buffer, out _);
-    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using BareLb.ApiServer.Api;
 
 namespace BareLb.ApiServer.Services;
 

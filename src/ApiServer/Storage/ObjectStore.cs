@@ -2,6 +2,9 @@ using System.Text.Json.Nodes;
 
 namespace BareLb.ApiServer.Storage;
 
+/// <summary>A stored object's table and key.</summary>
+internal readonly record struct ObjectLocation(string StorageKey, string Key);
+
 internal sealed record ListPage(List<StoredObject> Items, long ResourceVersion, string? Continue, long? RemainingItemCount);
 
 // All objects of all kinds, the global resourceVersion counter, the event history and the open watches.
@@ -12,6 +15,9 @@ internal sealed class ObjectStore(int historySize, int maxPendingPerWatcher)
     private readonly Dictionary<string, Table> _tables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Watcher>> _watchers = new(StringComparer.Ordinal);
     private readonly EventHistory _history = new(historySize);
+    private readonly Dictionary<string, ObjectLocation> _byUid = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<ObjectLocation>> _dependents = new(StringComparer.Ordinal);
+    private readonly List<Action<WatchEvent>> _observers = [];
     private long _rv;
 
     public Lock Gate { get; } = new();
@@ -35,6 +41,16 @@ internal sealed class ObjectStore(int historySize, int maxPendingPerWatcher)
     public bool HasAny(string storageKey, string? ns) =>
         _tables.TryGetValue(storageKey, out var t) && (ns is null ? t.Items.Count > 0 : t.Range(ns, null).Min is not null);
 
+    /// <summary>Where the object with this uid is stored, if it is.</summary>
+    public ObjectLocation? FindUid(string uid) => _byUid.TryGetValue(uid, out var at) ? at : null;
+
+    /// <summary>The objects whose ownerReferences name this uid (an owner's dependents).</summary>
+    public IReadOnlyCollection<ObjectLocation> DependentsOf(string uid) =>
+        _dependents.TryGetValue(uid, out var set) ? [.. set] : [];
+
+    /// <summary>Called under Gate after every commit, in resourceVersion order (the emulated controllers' informer).</summary>
+    public void AddObserver(Action<WatchEvent> observer) => _observers.Add(observer);
+
     public StoredObject Put(string storageKey, JsonObject canonical, StoredObject? previous)
     {
         var stored = StoredObject.Create(canonical, ++_rv);
@@ -45,6 +61,7 @@ internal sealed class ObjectStore(int historySize, int maxPendingPerWatcher)
             table.Keys.Add(stored.Key);
         }
 
+        Index(storageKey, previous, stored);
         Publish(new WatchEvent(previous is null ? WatchEventType.Added : WatchEventType.Modified, storageKey, stored, previous));
         return stored;
     }
@@ -55,6 +72,7 @@ internal sealed class ObjectStore(int historySize, int maxPendingPerWatcher)
         var table = TableFor(storageKey);
         table.Items.Remove(existing.Key);
         table.Keys.Remove(existing.Key);
+        Index(storageKey, existing, null);
         Publish(new WatchEvent(WatchEventType.Deleted, storageKey, stored, existing));
         return stored;
     }
@@ -270,9 +288,67 @@ internal sealed class ObjectStore(int historySize, int maxPendingPerWatcher)
         }
     }
 
+    private void Index(string storageKey, StoredObject? previous, StoredObject? current)
+    {
+        if (previous is not null)
+        {
+            var at = new ObjectLocation(storageKey, previous.Key);
+            if (Uid(previous) is { } uid)
+            {
+                _byUid.Remove(uid);
+            }
+
+            foreach (var owner in OwnerUids(previous))
+            {
+                if (_dependents.TryGetValue(owner, out var set) && set.Remove(at) && set.Count == 0)
+                {
+                    _dependents.Remove(owner);
+                }
+            }
+        }
+
+        if (current is not null)
+        {
+            var at = new ObjectLocation(storageKey, current.Key);
+            if (Uid(current) is { } uid)
+            {
+                _byUid[uid] = at;
+            }
+
+            foreach (var owner in OwnerUids(current))
+            {
+                if (!_dependents.TryGetValue(owner, out var set))
+                {
+                    set = [];
+                    _dependents[owner] = set;
+                }
+
+                set.Add(at);
+            }
+        }
+    }
+
+    private static string? Uid(StoredObject obj) => Api.JsonTree.Str(obj.Object["metadata"], "uid");
+
+    private static IEnumerable<string> OwnerUids(StoredObject obj)
+    {
+        foreach (var reference in Api.JsonTree.Arr(obj.Object["metadata"], "ownerReferences") ?? [])
+        {
+            if (Api.JsonTree.Str(reference, "uid") is { Length: > 0 } uid)
+            {
+                yield return uid;
+            }
+        }
+    }
+
     private void Publish(WatchEvent evt)
     {
         _history.Add(evt);
+        foreach (var observer in _observers)
+        {
+            observer(evt);
+        }
+
         if (!_watchers.TryGetValue(evt.StorageKey, out var list) || list.Count == 0)
         {
             return;

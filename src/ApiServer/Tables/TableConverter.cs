@@ -67,7 +67,8 @@ internal sealed class TableConverter(TimeProvider time)
             var row = new JsonObject { ["cells"] = cells };
             if (include == IncludeObject.Object)
             {
-                row["object"] = item.Object.DeepClone();
+                var served = kind.ToServed(item.Object);
+                row["object"] = ReferenceEquals(served, item.Object) ? served.DeepClone() : served;
             }
             else if (include == IncludeObject.Metadata)
             {
@@ -150,9 +151,64 @@ internal sealed class TableConverter(TimeProvider time)
                 new Column("Ports", "string", "", "The ports of this slice", 0, SlicePorts),
                 new Column("Endpoints", "string", "", "The addresses of this slice", 0, SliceEndpoints), age,
             ],
+            ("", "events") or ("events.k8s.io", "events") => EventColumns(name.Description),
             _ => [name, new Column("Created At", "date", "", AgeDescription, 0, o => JsonTree.Str(o["metadata"], "creationTimestamp"))],
         };
     }
+
+    // printEvent (pkg/printers/internalversion), wide as server-side printing is, over the stored core/v1 form.
+    private List<Column> EventColumns(string nameDescription) =>
+    [
+        new("Last Seen", "string", "", "The time at which the most recent occurrence of this event was recorded.", 0, o => EventTimes(o).Last),
+        new("Type", "string", "", "Type of this event (Normal, Warning), new types could be added in the future", 0, o => JsonTree.Str(o, "type") ?? ""),
+        new("Reason", "string", "", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", 0,
+            o => JsonTree.Str(o, "reason") ?? ""),
+        new("Object", "string", "", "The object that this event is about.", 0, EventTarget),
+        new("Subobject", "string", "", "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.", 1,
+            o => JsonTree.Str(o["involvedObject"], "fieldPath") ?? ""),
+        new("Source", "string", "", "The component reporting this event. Should be a short machine understandable string.", 1, EventSource),
+        new("Message", "string", "", "A human-readable description of the status of this operation.", 0, o => (JsonTree.Str(o, "message") ?? "").Trim()),
+        new("First Seen", "string", "", "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)", 1, o => EventTimes(o).First),
+        new("Count", "string", "", "The number of times this event has occurred.", 1, o => EventTimes(o).Count),
+        new("Name", "string", "name", nameDescription, 1, o => JsonTree.Str(o["metadata"], "name")),
+    ];
+
+    private (string First, string Last, long Count) EventTimes(JsonObject o)
+    {
+        var first = JsonTree.Str(o, "firstTimestamp") is { } ft ? Since(ft) : Since(JsonTree.Str(o, "eventTime"));
+        var last = JsonTree.Str(o, "lastTimestamp") is { } lt ? Since(lt) : first;
+        JsonTree.TryGetLong(o["count"], out var count);
+        if (o["series"] is JsonObject series)
+        {
+            last = Since(JsonTree.Str(series, "lastObservedTime"));
+            JsonTree.TryGetLong(series["count"], out count);
+        }
+        else if (count == 0)
+        {
+            // Singleton events carry no count in the new API.
+            count = 1;
+        }
+
+        return (first, last, count);
+    }
+
+    private static JsonNode? EventTarget(JsonObject o)
+    {
+        var kind = (JsonTree.Str(o["involvedObject"], "kind") ?? "").ToLowerInvariant();
+        return JsonTree.Str(o["involvedObject"], "name") is { Length: > 0 } name ? kind + "/" + name : kind;
+    }
+
+    private static JsonNode? EventSource(JsonObject o)
+    {
+        var component = JsonTree.Str(o["source"], "component") is { Length: > 0 } c ? c : JsonTree.Str(o, "reportingComponent") ?? "";
+        var instance = JsonTree.Str(o["source"], "host") is { Length: > 0 } h ? h : JsonTree.Str(o, "reportingInstance") ?? "";
+        return instance.Length == 0 ? component : component + ", " + instance;
+    }
+
+    private string Since(string? timestamp) =>
+        timestamp is null || !DateTimeOffset.TryParse(timestamp, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+            ? "<unknown>"
+            : HumanDuration.Format(time.GetUtcNow() - t);
 
     private JsonNode? Age(JsonObject o)
     {

@@ -362,6 +362,7 @@ internal sealed partial class MembershipProtocol
         var aboutReceiver = pushed is not null && string.Equals(pushed.Subject, to.Name, StringComparison.Ordinal);
         if (!aboutReceiver && to.State is MemberState.Suspect or MemberState.Dead or MemberState.Left)
         {
+            aboutReceiver = true;
             var accuser = ReadOnlySpan<byte>.Empty;
             if (to.State == MemberState.Suspect)
             {
@@ -392,7 +393,8 @@ internal sealed partial class MembershipProtocol
         _gossip.SortForSending();
         foreach (var rumor in _gossip.Rumors)
         {
-            if (rumor == pushed || rumor.WireSize > writer.Remaining)
+            if (rumor == pushed || rumor.WireSize > writer.Remaining
+                || (aboutReceiver && string.Equals(rumor.Subject, to.Name, StringComparison.Ordinal)))
             {
                 continue;
             }

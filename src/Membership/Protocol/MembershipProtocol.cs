@@ -520,21 +520,22 @@ internal sealed partial class MembershipProtocol : IDisposable
         return true;
     }
 
+    private long SuspicionTimeout(Suspicion s) =>
+        SuspicionTimeoutFor(Math.Max(0, s.Accusers - 1), s.Expected, _suspicionMin, _suspicionMax);
+
     /// <summary>
     /// Lifeguard: max - (max - min) * log(C + 1) / log(K + 1) for C confirmations beyond the first accuser, never
     /// below min. With nobody able to confirm (two-member cluster) the timeout stays at max: one lossy link alone
     /// must not kill the only peer.
     /// </summary>
-    private long SuspicionTimeout(Suspicion s)
+    internal static long SuspicionTimeoutFor(int confirmations, int expected, long min, long max)
     {
-        var confirmations = Math.Max(0, s.Accusers - 1);
-        if (s.Expected < 1)
+        if (expected < 1)
         {
-            return _suspicionMax;
+            return max;
         }
-        var fraction = Math.Log(confirmations + 1) / Math.Log(s.Expected + 1);
-        var timeout = _suspicionMax - (long)((_suspicionMax - _suspicionMin) * fraction);
-        return Math.Max(_suspicionMin, timeout);
+        var fraction = Math.Log(confirmations + 1) / Math.Log(expected + 1);
+        return Math.Max(min, max - (long)((max - min) * fraction));
     }
 
     private void ExpireSuspicions(long now)

@@ -62,6 +62,8 @@ internal sealed class Suspicion(long start, int expectedConfirmations)
 
     public int Accusers => _accusers.Count;
 
+    public IReadOnlyList<string> AccuserNames => _accusers;
+
     public bool HasAccuser(string name) => _accusers.Contains(name, StringComparer.Ordinal);
 
     /// <summary>Adds a distinct accuser; false when it was known already or enough are known.</summary>

@@ -45,8 +45,14 @@ internal sealed partial class MembershipProtocol
             if (sender.CompareVersion(reader.Boot, reader.Incarnation) > 0)
             {
                 // The member speaking for itself with a newer version: a refutation (or a restart) heard first-hand.
+                var suspicion = sender.Suspicion;
                 SetState(sender, MemberState.Alive, reader.Boot, reader.Incarnation);
-                _gossip.Add(RumorOf(sender));
+                var rumor = RumorOf(sender);
+                _gossip.Add(rumor);
+                if (suspicion is not null)
+                {
+                    ForwardToAccusers(suspicion, rumor);
+                }
             }
         }
         else if (sender.Probe is null && (sender.State != MemberState.Left || reader.Boot > sender.Boot))
@@ -322,6 +328,23 @@ internal sealed partial class MembershipProtocol
         foreach (var m in targets)
         {
             Send(m, Control.None, rumor);
+        }
+    }
+
+    /// <summary>
+    /// A suspect's refutation heard first-hand goes straight to the members that accused it: when the link between
+    /// the suspect and an accuser is what failed, the suspect's own push cannot reach the accuser, and waiting for
+    /// piggybacks could outlast the suspicion timeout. At most K+1 packets, and only from members that talk to
+    /// the suspect directly.
+    /// </summary>
+    private void ForwardToAccusers(Suspicion suspicion, Rumor refutation)
+    {
+        foreach (var name in suspicion.AccuserNames)
+        {
+            if (_members.TryGetValue(name, out var accuser) && accuser.IsAlive && !string.Equals(name, refutation.Subject, StringComparison.Ordinal))
+            {
+                Send(accuser, Control.None, refutation);
+            }
         }
     }
 

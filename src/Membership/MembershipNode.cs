@@ -68,7 +68,7 @@ public sealed partial class MembershipNode : IAsyncDisposable
         Random random)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        _options = options ?? new MembershipOptions();
+        _options = options?.Clone() ?? new MembershipOptions();
         _options.Validate();
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;

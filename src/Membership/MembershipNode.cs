@@ -199,6 +199,7 @@ public sealed partial class MembershipNode : IAsyncDisposable
         {
             return;
         }
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         lock (_gate)
         {
             _protocol.Leave(_time.GetTimestamp());

@@ -13,7 +13,8 @@ using BareLb.Membership;
 //   ready <name> <boot>
 //   change <ns> <member> <previous> <current> <incarnation>
 //   counters <ns> <name>=<value> ...            (every second)
-//   left <ns>
+//   sigterm <ns>                                 (when the signal arrived)
+//   left <ns>                                    (after the last goodbye)
 var name = "";
 var port = MembershipOptions.DefaultPort;
 var keys = new List<byte[]>();
@@ -61,6 +62,7 @@ using var stop = new CancellationTokenSource();
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
 {
     context.Cancel = true;
+    Print($"sigterm {Now()}");
     stop.Cancel();
 });
 

@@ -371,7 +371,8 @@ internal sealed partial class MembershipProtocol : IDisposable
             return;
         }
         Counters.IndirectProbes++;
-        // Reservoir-free pick: walk from a random offset and take each eligible member with the right odds.
+        // Selection sampling (Knuth's algorithm S): each eligible member is taken with probability
+        // still-needed / still-eligible, which gives every subset of the wanted size the same chance.
         var start = _random.Next(_memberList.Count);
         var remaining = candidates;
         for (var i = 0; i < _memberList.Count && probe.Helpers.Count < wanted; i++)

@@ -137,6 +137,8 @@ internal sealed class NodeReport
 
     public long? LeftAt { get; private set; }
 
+    public long? SigtermAt { get; private set; }
+
     public MemberState StateOf(string member) => Changes.LastOrDefault(c => c.Member == member)?.Current ?? MemberState.Unknown;
 
     public static NodeReport Parse(string output)
@@ -157,6 +159,9 @@ internal sealed class NodeReport
                     break;
                 case "left":
                     report.LeftAt = long.Parse(parts[1], CultureInfo.InvariantCulture);
+                    break;
+                case "sigterm":
+                    report.SigtermAt = long.Parse(parts[1], CultureInfo.InvariantCulture);
                     break;
             }
         }

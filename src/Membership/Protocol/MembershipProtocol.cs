@@ -313,7 +313,7 @@ internal sealed partial class MembershipProtocol : IDisposable
     private void StartProbe(Member target, long now, bool reconnect)
     {
         var scale = 1 + LocalHealth;
-        var probe = new Probe(target, NewNonce(), now)
+        var probe = new Probe(target, NewNonce())
         {
             Reconnect = reconnect,
             IndirectAt = now + _directTimeout * scale,
@@ -562,7 +562,6 @@ internal sealed partial class MembershipProtocol : IDisposable
     {
         foreach (var p in _probes)
         {
-            p.Start += delta;
             p.IndirectAt += delta;
             p.SecondRepingAt += delta;
             p.FailAt += delta;

@@ -55,12 +55,6 @@ internal sealed partial class MembershipProtocol
                 }
             }
         }
-        else if (sender.Probe is null && (sender.State != MemberState.Left || reader.Boot > sender.Boot))
-        {
-            // A member we do not count as alive is talking to us: check with a nonce of our own whether it is back.
-            // (A member that left comes back only as a new process, with a newer boot.)
-            StartProbe(sender, now, reconnect: true);
-        }
 
         var rumors = reader;
         while (rumors.TryReadMessage(out var message))
@@ -69,6 +63,14 @@ internal sealed partial class MembershipProtocol
             {
                 ApplyRumor(message, sender, now);
             }
+        }
+
+        if (!sender.IsAlive && sender.Probe is null && (sender.State != MemberState.Left || reader.Boot > sender.Boot))
+        {
+            // A member we do not count as alive is talking to us: check with a nonce of our own whether it is back.
+            // After the rumors, so that our ping already carries a refutation this packet may have caused. (A member
+            // that left comes back only as a new process, with a newer boot.)
+            StartProbe(sender, now, reconnect: true);
         }
 
         while (reader.TryReadMessage(out var message))

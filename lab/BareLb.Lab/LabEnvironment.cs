@@ -216,6 +216,11 @@ public sealed class LabEnvironment : IAsyncDisposable
         Agent = Start("agent", ApiNamespace, LabProgram, ["agent", "--kubeconfig", KubeconfigPath]);
     }
 
+    /// <summary>Starts a new controller (after the old one was stopped or killed).</summary>
+    public LabProcess RestartController() =>
+        Controller = Start("controller", ApiNamespace, Program("Controller", "barelb-controller"),
+            ["--kubeconfig", KubeconfigPath, "--namespace", SystemNamespace, "--identity", "lab-controller"]);
+
     private async Task StartNodesAsync(CancellationToken ct)
     {
         _progress("starting a backend and barelb-speaker on every node");

@@ -68,7 +68,7 @@ public sealed partial class MembershipNode : IAsyncDisposable
         Random random)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        _options = options ?? new MembershipOptions();
+        _options = options?.Clone() ?? new MembershipOptions();
         _options.Validate();
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
@@ -85,6 +85,11 @@ public sealed partial class MembershipNode : IAsyncDisposable
     }
 
     public string Name { get; }
+
+    private long _ticksProcessed;
+
+    /// <summary>Ticks handled so far: the barrier tests on a fake clock wait on.</summary>
+    internal long TicksProcessed => Interlocked.Read(ref _ticksProcessed);
 
     /// <summary>Names of the live speakers, this one included (Suspect members count as alive until declared dead).</summary>
     public IReadOnlySet<string> Alive => Volatile.Read(ref _alive);
@@ -174,24 +179,12 @@ public sealed partial class MembershipNode : IAsyncDisposable
         }
         _transport = _transportFactory();
         Log.Started(_logger, Name, _options.Port, _protocol.Boot);
+        // Armed here, not inside the loop task, so the first tick is due one interval after StartAsync returns.
+        var timer = new PeriodicTimer(_options.TickInterval, _time);
+        var transport = _transport;
         _loops = Task.WhenAll(
-            Task.Run(() => TickLoopAsync(_stopping.Token), CancellationToken.None),
-            Task.Run(() => ReceiveLoopAsync(_transport, _stopping.Token), CancellationToken.None));
-        _ = _loops.ContinueWith(
-            t =>
-            {
-                if (t.IsFaulted)
-                {
-                    _completion.TrySetException(t.Exception!.InnerExceptions);
-                }
-                else
-                {
-                    _completion.TrySetResult();
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+            Task.Run(() => GuardAsync(() => TickLoopAsync(timer, _stopping.Token)), CancellationToken.None),
+            Task.Run(() => GuardAsync(() => ReceiveLoopAsync(transport, _stopping.Token)), CancellationToken.None));
         return Task.CompletedTask;
     }
 
@@ -206,6 +199,7 @@ public sealed partial class MembershipNode : IAsyncDisposable
         {
             return;
         }
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         lock (_gate)
         {
             _protocol.Leave(_time.GetTimestamp());
@@ -248,19 +242,34 @@ public sealed partial class MembershipNode : IAsyncDisposable
         {
             return;
         }
+        // The loops never throw (GuardAsync reports through Completion).
+        await _loops.ConfigureAwait(false);
+    }
+
+    /// <summary>A loop that fails stops the other one and faults <see cref="Completion"/>.</summary>
+    private async Task GuardAsync(Func<Task> loop)
+    {
         try
         {
-            await _loops.ConfigureAwait(false);
+            await loop().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
-            // Reported through Completion.
+            Log.LoopFailed(_logger, e, Name);
+            _completion.TrySetException(e);
+            try
+            {
+                await _stopping.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
         }
     }
 
-    private async Task TickLoopAsync(CancellationToken ct)
+    private async Task TickLoopAsync(PeriodicTimer timer, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(_options.TickInterval, _time);
+        using var _ = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
@@ -276,6 +285,7 @@ public sealed partial class MembershipNode : IAsyncDisposable
                     {
                         _leaveSent.TrySetResult();
                     }
+                    Interlocked.Increment(ref _ticksProcessed);
                 }
             }
         }
@@ -387,5 +397,8 @@ public sealed partial class MembershipNode : IAsyncDisposable
 
         [LoggerMessage(5, LogLevel.Information, "Membership of {Node} leaving")]
         public static partial void Leaving(ILogger logger, string node);
+
+        [LoggerMessage(6, LogLevel.Critical, "Membership loop of {Node} failed; this node can no longer see or be seen by its peers")]
+        public static partial void LoopFailed(ILogger logger, Exception exception, string node);
     }
 }

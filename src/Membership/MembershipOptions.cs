@@ -64,6 +64,9 @@ public sealed class MembershipOptions
     /// <summary>Largest datagram sent; gossip fills packets up to it. Below the usual 1500-byte MTU.</summary>
     public int MaxPacketSize { get; set; } = 1400;
 
+    /// <summary>A copy, so that a running node is not affected by later edits of the caller's instance.</summary>
+    public MembershipOptions Clone() => (MembershipOptions)MemberwiseClone();
+
     public void Validate()
     {
         static void Positive(TimeSpan value, string name)

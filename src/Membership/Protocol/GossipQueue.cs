@@ -32,8 +32,6 @@ internal sealed class GossipQueue
 {
     private readonly List<Rumor> _rumors = [];
 
-    public int Count => _rumors.Count;
-
     public IReadOnlyList<Rumor> Rumors => _rumors;
 
     public void Add(Rumor rumor)
@@ -63,7 +61,7 @@ internal sealed class GossipQueue
     public void SortForSending() =>
         _rumors.Sort(static (a, b) => a.Transmissions.CompareTo(b.Transmissions));
 
-    /// <summary>Counts one transmission of every rumor in <paramref name="sent"/> and drops those sent <paramref name="limit"/> times.</summary>
+    /// <summary>Counts one piggyback of <paramref name="rumor"/>; drops it once sent <paramref name="limit"/> times.</summary>
     public void Transmitted(Rumor rumor, int limit)
     {
         rumor.Transmissions++;

@@ -62,6 +62,8 @@ internal sealed class Suspicion(long start, int expectedConfirmations)
 
     public int Accusers => _accusers.Count;
 
+    public IReadOnlyList<string> AccuserNames => _accusers;
+
     public bool HasAccuser(string name) => _accusers.Contains(name, StringComparer.Ordinal);
 
     /// <summary>Adds a distinct accuser; false when it was known already or enough are known.</summary>
@@ -80,13 +82,11 @@ internal sealed class Suspicion(long start, int expectedConfirmations)
 }
 
 /// <summary>One probe this node runs: direct ping, then (after the direct timeout) helpers and a second ping.</summary>
-internal sealed class Probe(Member target, ulong nonce, long start)
+internal sealed class Probe(Member target, ulong nonce)
 {
     public Member Target { get; } = target;
 
     public ulong Nonce { get; } = nonce;
-
-    public long Start { get; set; } = start;
 
     public long IndirectAt { get; set; }
 

@@ -45,15 +45,15 @@ internal sealed partial class MembershipProtocol
             if (sender.CompareVersion(reader.Boot, reader.Incarnation) > 0)
             {
                 // The member speaking for itself with a newer version: a refutation (or a restart) heard first-hand.
+                var suspicion = sender.Suspicion;
                 SetState(sender, MemberState.Alive, reader.Boot, reader.Incarnation);
-                _gossip.Add(RumorOf(sender));
+                var rumor = RumorOf(sender);
+                _gossip.Add(rumor);
+                if (suspicion is not null)
+                {
+                    ForwardToAccusers(suspicion, rumor);
+                }
             }
-        }
-        else if (sender.Probe is null && (sender.State != MemberState.Left || reader.Boot > sender.Boot))
-        {
-            // A member we do not count as alive is talking to us: check with a nonce of our own whether it is back.
-            // (A member that left comes back only as a new process, with a newer boot.)
-            StartProbe(sender, now, reconnect: true);
         }
 
         var rumors = reader;
@@ -63,6 +63,14 @@ internal sealed partial class MembershipProtocol
             {
                 ApplyRumor(message, sender, now);
             }
+        }
+
+        if (!sender.IsAlive && sender.Probe is null && (sender.State != MemberState.Left || reader.Boot > sender.Boot))
+        {
+            // A member we do not count as alive is talking to us: check with a nonce of our own whether it is back.
+            // After the rumors, so that our ping already carries a refutation this packet may have caused. (A member
+            // that left comes back only as a new process, with a newer boot.)
+            StartProbe(sender, now, reconnect: true);
         }
 
         while (reader.TryReadMessage(out var message))
@@ -325,6 +333,23 @@ internal sealed partial class MembershipProtocol
         }
     }
 
+    /// <summary>
+    /// A suspect's refutation heard first-hand goes straight to the members that accused it: when the link between
+    /// the suspect and an accuser is what failed, the suspect's own push cannot reach the accuser, and waiting for
+    /// piggybacks could outlast the suspicion timeout. At most K+1 packets, and only from members that talk to
+    /// the suspect directly.
+    /// </summary>
+    private void ForwardToAccusers(Suspicion suspicion, Rumor refutation)
+    {
+        foreach (var name in suspicion.AccuserNames)
+        {
+            if (_members.TryGetValue(name, out var accuser) && accuser.IsAlive && !string.Equals(name, refutation.Subject, StringComparison.Ordinal))
+            {
+                Send(accuser, Control.None, refutation);
+            }
+        }
+    }
+
     private void SendLeaves(long now)
     {
         if (_leavesSent >= _options.LeaveRepeats || now < _nextLeaveAt)
@@ -362,6 +387,7 @@ internal sealed partial class MembershipProtocol
         var aboutReceiver = pushed is not null && string.Equals(pushed.Subject, to.Name, StringComparison.Ordinal);
         if (!aboutReceiver && to.State is MemberState.Suspect or MemberState.Dead or MemberState.Left)
         {
+            aboutReceiver = true;
             var accuser = ReadOnlySpan<byte>.Empty;
             if (to.State == MemberState.Suspect)
             {
@@ -392,7 +418,8 @@ internal sealed partial class MembershipProtocol
         _gossip.SortForSending();
         foreach (var rumor in _gossip.Rumors)
         {
-            if (rumor == pushed || rumor.WireSize > writer.Remaining)
+            if (rumor == pushed || rumor.WireSize > writer.Remaining
+                || (aboutReceiver && string.Equals(rumor.Subject, to.Name, StringComparison.Ordinal)))
             {
                 continue;
             }

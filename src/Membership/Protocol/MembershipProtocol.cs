@@ -313,7 +313,7 @@ internal sealed partial class MembershipProtocol : IDisposable
     private void StartProbe(Member target, long now, bool reconnect)
     {
         var scale = 1 + LocalHealth;
-        var probe = new Probe(target, NewNonce(), now)
+        var probe = new Probe(target, NewNonce())
         {
             Reconnect = reconnect,
             IndirectAt = now + _directTimeout * scale,
@@ -371,7 +371,8 @@ internal sealed partial class MembershipProtocol : IDisposable
             return;
         }
         Counters.IndirectProbes++;
-        // Reservoir-free pick: walk from a random offset and take each eligible member with the right odds.
+        // Selection sampling (Knuth's algorithm S): each eligible member is taken with probability
+        // still-needed / still-eligible, which gives every subset of the wanted size the same chance.
         var start = _random.Next(_memberList.Count);
         var remaining = candidates;
         for (var i = 0; i < _memberList.Count && probe.Helpers.Count < wanted; i++)
@@ -520,21 +521,22 @@ internal sealed partial class MembershipProtocol : IDisposable
         return true;
     }
 
+    private long SuspicionTimeout(Suspicion s) =>
+        SuspicionTimeoutFor(Math.Max(0, s.Accusers - 1), s.Expected, _suspicionMin, _suspicionMax);
+
     /// <summary>
     /// Lifeguard: max - (max - min) * log(C + 1) / log(K + 1) for C confirmations beyond the first accuser, never
     /// below min. With nobody able to confirm (two-member cluster) the timeout stays at max: one lossy link alone
     /// must not kill the only peer.
     /// </summary>
-    private long SuspicionTimeout(Suspicion s)
+    internal static long SuspicionTimeoutFor(int confirmations, int expected, long min, long max)
     {
-        var confirmations = Math.Max(0, s.Accusers - 1);
-        if (s.Expected < 1)
+        if (expected < 1)
         {
-            return _suspicionMax;
+            return max;
         }
-        var fraction = Math.Log(confirmations + 1) / Math.Log(s.Expected + 1);
-        var timeout = _suspicionMax - (long)((_suspicionMax - _suspicionMin) * fraction);
-        return Math.Max(_suspicionMin, timeout);
+        var fraction = Math.Log(confirmations + 1) / Math.Log(expected + 1);
+        return Math.Max(min, max - (long)((max - min) * fraction));
     }
 
     private void ExpireSuspicions(long now)
@@ -560,7 +562,6 @@ internal sealed partial class MembershipProtocol : IDisposable
     {
         foreach (var p in _probes)
         {
-            p.Start += delta;
             p.IndirectAt += delta;
             p.SecondRepingAt += delta;
             p.FailAt += delta;

@@ -25,12 +25,6 @@ internal sealed class Outbox
         return _arena.AsSpan(offset, length);
     }
 
-    public ReadOnlyMemory<byte> MemoryOf(int index)
-    {
-        var (_, _, offset, length) = _packets[index];
-        return _arena.AsMemory(offset, length);
-    }
-
     /// <summary>Room for one datagram of up to <paramref name="size"/> bytes; <see cref="Commit"/> keeps what was written.</summary>
     public Span<byte> Reserve(int size)
     {

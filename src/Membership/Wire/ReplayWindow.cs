@@ -24,10 +24,6 @@ internal struct ReplayWindow
     private ulong _seen; // bit i: _highest - i was received
     private bool _started;
 
-    public readonly ulong Boot => _boot;
-
-    public readonly bool Started => _started;
-
     /// <summary>True (and records it) when (boot, sequence) has not been seen and is not too old.</summary>
     public bool TryAccept(ulong boot, ulong sequence)
     {

@@ -157,7 +157,8 @@ internal sealed class SimulatedNode
     {
         _generation++;
         Running = true;
-        var random = new Random(HashCode.Combine(seed, _index, _generation));
+        // Not HashCode.Combine: it is seeded per process, and the same seed must give the same run.
+        var random = new Random(unchecked((seed * 7919) + (_index * 104_729) + (_generation * 15_485_863)));
         // A restart is a newer boot, as the runner makes it from the wall clock.
         var boot = ((ulong)(1_000 + _cluster.Now / SimulatedCluster.Frequency) << 20) | ((ulong)_generation << 8) | (uint)_index;
         Protocol?.Dispose();

@@ -249,6 +249,33 @@ public sealed class KubernetesClientTests(ClusterFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task NamedGroupKinds_EndpointSliceAndLease_CreateListAndPatch()
+    {
+        var ns = await NewNamespaceAsync();
+        await Client.CreateAsync(CoreResources.EndpointSlices, new V1EndpointSlice
+        {
+            Metadata = new V1ObjectMeta { NamespaceProperty = ns, Name = "web-1", Labels = new Dictionary<string, string> { ["kubernetes.io/service-name"] = "web" } },
+            AddressType = "IPv4",
+            Endpoints = [new V1Endpoint { Addresses = ["198.51.100.20"], NodeName = "node-1" }],
+        }, Ct);
+        await Client.CreateAsync(CoreResources.Leases, new V1Lease
+        {
+            Metadata = new V1ObjectMeta { NamespaceProperty = ns, Name = "lock" },
+            Spec = new V1LeaseSpec { HolderIdentity = "a", LeaseDurationSeconds = 15, RenewTime = new DateTime(2025, 1, 2, 3, 4, 5, 123, 456, DateTimeKind.Utc) },
+        }, Ct);
+
+        var slices = await Client.ListAsync(CoreResources.EndpointSlices, ns, new ListOptions { LabelSelector = "kubernetes.io/service-name=web" }, Ct);
+        var lease = await Client.PatchAsync(CoreResources.Leases, ns, "lock", JsonNode.Parse("""{"spec":{"holderIdentity":"b"}}""")!, status: false, Ct);
+
+        var slice = Assert.Single(slices.Items);
+        Assert.Equal(("discovery.k8s.io/v1", "EndpointSlice"), (slice.ApiVersion, slice.Kind));
+        Assert.Equal("198.51.100.20", Assert.Single(Assert.Single(slice.Endpoints).Addresses));
+        Assert.Equal("b", lease.Spec.HolderIdentity);
+        // MicroTime: six fractional digits survive the round trip.
+        Assert.Equal(new DateTime(2025, 1, 2, 3, 4, 5, 123, 456, DateTimeKind.Utc), lease.Spec.RenewTime);
+    }
+
+    [Fact]
     public async Task WatchAsync_FromListVersion_SeesChangesInOrderAndResumesAfterAnyEvent()
     {
         var ns = await NewNamespaceAsync();

@@ -192,6 +192,20 @@ public sealed class UnusualAnswerTests : IDisposable
         Assert.Equal(["10", "11"], seen);
     }
 
+    [Theory]
+    [InlineData("/k8s/clusters/c-1")]
+    [InlineData("/k8s/clusters/c-1/")]
+    public async Task Requests_ServerUrlWithPathPrefix_KeepThePrefix(string prefix)
+    {
+        // A proxy in front of the API server (Rancher, a bastion) serves it under a path.
+        await using var server = new CannedHttpServer(200, ServiceJson);
+        using var client = new KubernetesClient(ApiConnection.ForServer(new Uri(server.BaseAddress, prefix)));
+
+        await client.GetAsync(CoreResources.Services, "ns", "web", Ct);
+
+        Assert.Equal("/k8s/clusters/c-1/api/v1/namespaces/ns/services/web", Assert.Single(server.Requests).Target);
+    }
+
     /// <summary>Answers a watch with <paramref name="body"/> and closes the connection.</summary>
     private static CannedHttpServer WatchServer(string body) => new(async (_, s, ct) =>
     {

@@ -291,8 +291,10 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
             using var response = await call(timeout.Token).ConfigureAwait(false);
             return response.Body;
         }
-        catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
+            // Our timeout, or the handler's connect timeout (the same setting), which it reports as a cancellation:
+            // either way the caller did not cancel, and must not be told so.
             throw new TimeoutException($"{verb} {what} at {Connection.Server}: no answer within {Connection.RequestTimeout.TotalSeconds:0.#} s", e);
         }
         catch (Exception e) when (Translate(e, verb, what, ct) is { } translated)

@@ -76,11 +76,41 @@ public sealed class UnusualAnswerTests : IDisposable
     public async Task GetAsync_NoAnswerWithinRequestTimeout_ThrowsTimeoutNamingTheServer()
     {
         await using var server = new CannedHttpServer((_, _, ct) => Task.Delay(Timeout.Infinite, ct));
-        using var client = ClientFor(server, TimeSpan.FromMilliseconds(300));
+        // The connect timeout is the same setting: long enough for a loopback connect on a loaded machine.
+        using var client = ClientFor(server, TimeSpan.FromSeconds(1));
 
         var e = await Assert.ThrowsAsync<TimeoutException>(() => client.GetAsync(CoreResources.Services, "ns", "web", Ct));
 
-        Assert.Equal($"get services ns/web at {server.BaseAddress}: no answer within 0.3 s", e.Message);
+        Assert.Equal($"get services ns/web at {server.BaseAddress}: no answer within 1 s", e.Message);
+    }
+
+    [Fact]
+    public async Task GetAsync_ConnectionNeverAccepted_ThrowsTimeoutNotCancellation()
+    {
+        // A listener whose backlog is full: the kernel leaves further connection attempts unanswered.
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(0);
+        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
+        var fillers = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                var filler = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                fillers.Add(filler);
+                _ = filler.ConnectAsync(endpoint);
+            }
+            using var client = new KubernetesClient(ApiConnection.ForServer(new Uri($"http://{endpoint}")) with { RequestTimeout = TimeSpan.FromSeconds(1) });
+
+            var e = await Assert.ThrowsAsync<TimeoutException>(() => client.GetAsync(CoreResources.Services, "ns", "web", Ct));
+
+            Assert.Equal($"get services ns/web at http://{endpoint}/: no answer within 1 s", e.Message);
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
     }
 
     [Fact]
@@ -174,7 +204,7 @@ public sealed class UnusualAnswerTests : IDisposable
             await CannedHttpServer.WriteTextAsync(s, AddedLine.Replace("\"10\"", "\"11\"", StringComparison.Ordinal), ct);
             s.Close();
         });
-        using var client = ClientFor(server, TimeSpan.FromMilliseconds(200));
+        using var client = ClientFor(server, TimeSpan.FromSeconds(1));
 
         var seen = new List<string?>();
         await foreach (var evt in client.WatchAsync(CoreResources.Services, "ns", new WatchOptions(), Ct))
@@ -184,7 +214,7 @@ public sealed class UnusualAnswerTests : IDisposable
             {
                 // Longer than the request timeout, which bounds requests, not the life of a watch. A real-time
                 // wait is the point of this test: the request timeout runs on the real clock.
-                await Task.Delay(600, Ct);
+                await Task.Delay(1500, Ct);
                 second.SetResult();
             }
         }

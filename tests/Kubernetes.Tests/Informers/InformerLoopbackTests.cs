@@ -36,6 +36,8 @@ public sealed class InformerLoopbackTests
 
         var run = informer.RunAsync(stop.Token);
         await informer.WaitForSyncAsync(stop.Token).Within();
+        // Synced comes a moment before the first watch is opened.
+        await client.WaitForCallsAsync(c => c.Verb == "watch", 1);
         for (var round = 0; round < 2; round++)
         {
             var watches = client.WatchesOpened.Count;

@@ -117,7 +117,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         // Hold the reconnect until the test has changed things behind the informer's back.
         var gate = new TaskCompletionSource();
         _client.BeforeCall = (c, ct) => c.Verb == "watch" ? new ValueTask(gate.Task.WaitAsync(ct)) : default;
-        Assert.Equal(1, _client.EndWatches());
+        Assert.Equal(1, await _client.EndWatchesAsync());
         await _client.WaitForCallsAsync(c => c.Verb == "watch", 2);
         var three = await CreateAsync("a", "three");
         var oneTouched = await TouchAsync("a", "one", "1");
@@ -156,7 +156,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
 
         // The stream ends before delivering anything, so the informer backs off before reconnecting; meanwhile the
         // objects change and the server forgets the history the informer would need to resume.
-        _client.EndWatches();
+        await _client.EndWatchesAsync();
         var reconnectDelay = await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), default).Within();
         var modified = await TouchAsync("a", "modify", "1");
         var deletedAt = await DeleteAsync("a", "delete");
@@ -206,7 +206,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         Start(informer);
         await informer.WaitForSyncAsync(default).Within();
 
-        _client.EndWatches(GoneError());
+        await _client.EndWatchesAsync(GoneError());
         _time.Advance(await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), default).Within());
         await _client.WaitForCallsAsync(c => c.Verb == "watch", 2);
         var sentinel = await CreateAsync("a", "sentinel");
@@ -236,7 +236,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
 
         // Resuming from the list's resourceVersion now fails with 410 and a relist; from the bookmark it does not.
         _cluster.Server.CompactWatchHistory();
-        _client.EndWatches();
+        await _client.EndWatchesAsync();
         await _client.WaitForCallsAsync(c => c.Verb == "watch", 2);
         var two = await CreateAsync("a", "two");
         await handler.WaitForCountAsync(2);
@@ -281,7 +281,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         await CreateAsync("a", "one");
         await handler.WaitForCountAsync(1);
         Volatile.Write(ref failing, true);
-        _client.EndWatches();
+        await _client.EndWatchesAsync();
         var afterReset = await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(8), default).Within();
 
         Assert.InRange(afterReset, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1));
@@ -327,7 +327,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         var one = await CreateAsync("a", "one");
         await handler.WaitForCountAsync(1);
 
-        _client.EndWatches(new InvalidDataException("watch services: a line of the stream is not valid JSON"));
+        await _client.EndWatchesAsync(new InvalidDataException("watch services: a line of the stream is not valid JSON"));
         // The watch had delivered an event, so it counts as healthy: the backoff starts again from the initial one.
         var delay = await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), default).Within();
         var two = await CreateAsync("a", "two");

@@ -87,7 +87,7 @@ public sealed class UnreadableObjectInformerTests : IAsyncLifetime
         Assert.Equal([$"default/p@{bad1}", $"default/p@{bad2}"], Reported);
 
         // A relist finds it still unreadable at the same version: kept, and not reported again.
-        _client.EndWatches(ResourceInformerTests.GoneError());
+        await _client.EndWatchesAsync(ResourceInformerTests.GoneError());
         _time.Advance(await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), default).Within());
         await _client.WaitForCallsAsync(c => c.Verb == "watch", 2);
         Assert.Equal(2, _client.Lists.Count);

@@ -26,9 +26,10 @@ internal sealed class Election(TestCluster cluster, FakeTimeProvider time, Leade
 
     public LeaderElectionOptions Options { get; } = options ?? new LeaderElectionOptions();
 
-    public Candidate Start(string identity)
+    /// <param name="configure">Runs before the candidate sends anything, e.g. to make its requests fail.</param>
+    public Candidate Start(string identity, Action<CandidateClient>? configure = null)
     {
-        var candidate = new Candidate(identity, cluster.Client, time, Options);
+        var candidate = new Candidate(identity, cluster.Client, time, Options, configure);
         lock (_candidates)
         {
             _candidates.Add(candidate);
@@ -112,10 +113,11 @@ internal sealed class Candidate
     private int _parked;
     private TaskCompletionSource? _idle;
 
-    public Candidate(string identity, IKubernetesClient server, FakeTimeProvider time, LeaderElectionOptions options)
+    public Candidate(string identity, IKubernetesClient server, FakeTimeProvider time, LeaderElectionOptions options, Action<CandidateClient>? configure)
     {
         Identity = identity;
         Client = new CandidateClient(server, this);
+        configure?.Invoke(Client);
         Elector = new LeaderElector(new LeaseLock(Client, Election.Namespace, Election.LeaseName, identity), options, new LeaderElectionCallbacks
         {
             OnStartedLeading = async ct =>

@@ -74,10 +74,8 @@ public sealed class LeaderElectorTests : IAsyncLifetime
                 await bothCreating.Task.WaitAsync(ct);
             }
         };
-        var a = _election.Start("a");
-        a.Client.BeforeCall = hold;
-        var b = _election.Start("b");
-        b.Client.BeforeCall = hold;
+        var a = _election.Start("a", c => c.BeforeCall = hold);
+        var b = _election.Start("b", c => c.BeforeCall = hold);
 
         var winner = await Task.WhenAny(a.Started.Task, b.Started.Task).Within();
         var (leader, standby) = winner == a.Started.Task ? (a, b) : (b, a);

@@ -20,6 +20,7 @@ internal sealed class FaultInjectingClient(IKubernetesClient inner) : Delegating
     private readonly List<ClientCall> _calls = [];
     private readonly List<(Func<ClientCall, bool> Match, int Count, TaskCompletionSource Done)> _callWaiters = [];
     private readonly List<OpenWatch> _watches = [];
+    private TaskCompletionSource? _watchOpened;
     private readonly List<object> _consumed = [];
     private readonly List<(Func<object, bool> Match, TaskCompletionSource Done)> _consumedWaiters = [];
 
@@ -87,12 +88,19 @@ internal sealed class FaultInjectingClient(IKubernetesClient inner) : Delegating
     }
 
     /// <summary>
-    /// Ends every open watch stream: cleanly (<paramref name="error"/> null), as the server does when timeoutSeconds
-    /// runs out, or by throwing <paramref name="error"/> to the consumer, as the client does for a 410 ERROR event or
-    /// a line it cannot parse. Returns how many were ended.
+    /// Ends every open watch stream, once at least one is open (a consumer may report "synced" a moment before it
+    /// opens its watch): cleanly (<paramref name="error"/> null), as the server does when timeoutSeconds runs out, or
+    /// by throwing <paramref name="error"/> to the consumer, as the client does for a 410 ERROR event or a line it
+    /// cannot parse. Returns how many were ended.
     /// </summary>
-    public int EndWatches(Exception? error = null)
+    public async Task<int> EndWatchesAsync(Exception? error = null)
     {
+        Task opened;
+        lock (_gate)
+        {
+            opened = _watches.Count > 0 ? Task.CompletedTask : (_watchOpened ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+        await opened.Within();
         List<OpenWatch> open;
         lock (_gate)
         {
@@ -141,10 +149,14 @@ internal sealed class FaultInjectingClient(IKubernetesClient inner) : Delegating
     {
         await BeginAsync(new ClientCall("watch", type.ToString(), ns, null, options), ct);
         using var watch = new OpenWatch(ct);
+        TaskCompletionSource? opened;
         lock (_gate)
         {
             _watches.Add(watch);
+            opened = _watchOpened;
+            _watchOpened = null;
         }
+        opened?.TrySetResult();
         try
         {
             await using var events = Inner.WatchAsync(type, ns, options, watch.Token).GetAsyncEnumerator(watch.Token);

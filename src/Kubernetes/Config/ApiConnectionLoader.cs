@@ -142,7 +142,7 @@ public sealed class ApiConnectionLoader
             // tokenFile wins over token, as in client-go. The package refuses a user with only tokenFile, so it is given
             // the file's current content; BareLb then supplies the token itself, re-reading the file as it rotates.
             user.UserCredentials ??= new UserCredentials();
-            user.UserCredentials.Token = BearerTokenSource.ReadRequired(tokenFile, $"{userFile.Path}: users[{userName}].user.tokenFile");
+            user.UserCredentials.Token = BearerTokenSource.ReadRequired(tokenFile, $"kubeconfig {userFile.Path}: users[{userName}].user.tokenFile");
         }
         if (!string.IsNullOrEmpty(userName) && merged.Users.FirstOrDefault(u => u.Name == userName) is { } named && !HasCredentials(named.UserCredentials))
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using BareLb.Kubernetes.Client;
 using BareLb.Kubernetes.Config;
 using BareLb.Kubernetes.Tests.Support;
@@ -88,16 +89,16 @@ public sealed class UnusualAnswerTests : IDisposable
     public async Task GetAsync_ConnectionNeverAccepted_ThrowsTimeoutNotCancellation()
     {
         // A listener whose backlog is full: the kernel leaves further connection attempts unanswered.
-        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(0);
         var endpoint = (IPEndPoint)listener.LocalEndPoint!;
-        var fillers = new List<System.Net.Sockets.Socket>();
+        var fillers = new List<Socket>();
         try
         {
             for (var i = 0; i < 8; i++)
             {
-                var filler = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 fillers.Add(filler);
                 _ = filler.ConnectAsync(endpoint);
             }

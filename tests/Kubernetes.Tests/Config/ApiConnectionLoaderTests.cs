@@ -231,7 +231,7 @@ public sealed class ApiConnectionLoaderTests : IDisposable
     {
         var message = LoadError(Kubeconfig("server: https://h:1", "tokenFile: no-such-token"));
 
-        Assert.StartsWith($"{_dir.Path}/config: users[u1].user.tokenFile: cannot read {_dir.Path}/no-such-token: ", message);
+        Assert.StartsWith($"kubeconfig {_dir.Path}/config: users[u1].user.tokenFile: cannot read {_dir.Path}/no-such-token: ", message);
     }
 
     [Fact]

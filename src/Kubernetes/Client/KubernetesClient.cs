@@ -225,11 +225,16 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         {
             response = await opened.ConfigureAwait(false);
         }
-        catch (JsonException)
+        catch (HttpRequestException e) when (e.InnerException is EndOfStreamException)
         {
             // The package reads the first line before it returns; a stream that the server ended without any event
             // (its timeoutSeconds ran out on a quiet collection) has no line to read. That is a normal close.
             yield break;
+        }
+        catch (JsonException json)
+        {
+            // The first line arrived but is not JSON (a proxy's error page, a cut connection): not a normal close.
+            throw new InvalidDataException($"watch {what}: a line of the stream is not valid JSON: {json.Message}", json);
         }
         catch (Exception e) when (Translate(e, "watch", what, ct) is { } translated)
         {
@@ -285,8 +290,10 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
             using var response = await call(timeout.Token).ConfigureAwait(false);
             return response.Body;
         }
-        catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
+            // Our timeout, or the handler's connect timeout (the same setting), which it reports as a cancellation:
+            // either way the caller did not cancel, and must not be told so.
             throw new TimeoutException($"{verb} {what} at {Connection.Server}: no answer within {Connection.RequestTimeout.TotalSeconds:0.#} s", e);
         }
         catch (Exception e) when (Translate(e, verb, what, ct) is { } translated)

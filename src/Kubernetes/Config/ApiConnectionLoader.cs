@@ -142,7 +142,13 @@ public sealed class ApiConnectionLoader
             // tokenFile wins over token, as in client-go. The package refuses a user with only tokenFile, so it is given
             // the file's current content; BareLb then supplies the token itself, re-reading the file as it rotates.
             user.UserCredentials ??= new UserCredentials();
-            user.UserCredentials.Token = BearerTokenSource.ReadRequired(tokenFile, $"{userFile.Path}: users[{userName}].user.tokenFile");
+            user.UserCredentials.Token = BearerTokenSource.ReadRequired(tokenFile, $"kubeconfig {userFile.Path}: users[{userName}].user.tokenFile");
+        }
+        if (!string.IsNullOrEmpty(userName) && merged.Users.FirstOrDefault(u => u.Name == userName) is { } named && !HasCredentials(named.UserCredentials))
+        {
+            // "user: {}" (what a server that allows anonymous access writes) means anonymous, as in client-go; the
+            // package refuses such a user, so it is not given one.
+            active.ContextDetails!.User = null;
         }
 
         KubernetesClientConfiguration package;
@@ -245,6 +251,11 @@ public sealed class ApiConnectionLoader
             Proxy = proxy,
         };
     }
+
+    private static bool HasCredentials(UserCredentials? c) =>
+        c is not null && (!string.IsNullOrEmpty(c.Token) || !string.IsNullOrEmpty(c.ClientCertificate) || !string.IsNullOrEmpty(c.ClientCertificateData) ||
+            !string.IsNullOrEmpty(c.ClientKey) || !string.IsNullOrEmpty(c.ClientKeyData) || !string.IsNullOrEmpty(c.UserName) ||
+            !string.IsNullOrEmpty(c.Password) || !string.IsNullOrEmpty(c.Impersonate) || c.AuthProvider is not null || c.ExternalExecution is not null);
 
     private static Uri? ReadProxy(KubeconfigFile file, string clusterName, string description)
     {

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace BareLb.Kubernetes.Tests.Client;
@@ -13,8 +16,10 @@ internal sealed record RecordedRequest(string Method, string Target, IReadOnlyDi
 }
 
 /// <summary>
-/// A loopback HTTP/1.1 server whose answers the test scripts byte for byte, to check what the client puts on the
-/// wire and how it reads answers the in-memory API server would never give (non-Status errors, odd watch framing).
+/// A loopback HTTP/1.1 server (optionally TLS) whose answers the test scripts byte for byte. Only for what no API
+/// server produces: a proxy's non-JSON error page, a body cut short, a garbled watch line, a server that never
+/// answers, a TLS certificate issued for another name. Everything an API server does say comes from the
+/// in-memory API server instead (see TestCluster), so that there is one fake of the API, not two.
 /// </summary>
 internal sealed class CannedHttpServer : IAsyncDisposable
 {
@@ -24,11 +29,15 @@ internal sealed class CannedHttpServer : IAsyncDisposable
     private readonly Task _acceptLoop;
     private readonly ConcurrentBag<Task> _connections = [];
 
-    public CannedHttpServer(Func<RecordedRequest, Stream, CancellationToken, Task> handler)
+    private readonly X509Certificate2? _certificate;
+
+    /// <param name="certificate">Serve HTTPS with this certificate (and its key); null for plain HTTP.</param>
+    public CannedHttpServer(Func<RecordedRequest, Stream, CancellationToken, Task> handler, X509Certificate2? certificate = null)
     {
         _handler = handler;
+        _certificate = certificate;
         _listener.Start();
-        BaseAddress = new Uri($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
+        BaseAddress = new Uri($"{(certificate is null ? "http" : "https")}://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
         _acceptLoop = AcceptAsync();
     }
 
@@ -68,6 +77,7 @@ internal sealed class CannedHttpServer : IAsyncDisposable
         401 => "Unauthorized",
         404 => "Not Found",
         409 => "Conflict",
+        500 => "Internal Server Error",
         502 => "Bad Gateway",
         _ => "Status",
     };
@@ -93,11 +103,21 @@ internal sealed class CannedHttpServer : IAsyncDisposable
     {
         using (client)
         {
-            var stream = client.GetStream();
+            Stream stream = client.GetStream();
             var pending = new List<byte>();
             var buffer = new byte[8192];
             try
             {
+                if (_certificate is not null)
+                {
+                    var tls = new SslStream(stream);
+                    stream = tls;
+                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                    {
+                        ServerCertificate = _certificate,
+                        ApplicationProtocols = [SslApplicationProtocol.Http11],
+                    }, _stop.Token);
+                }
                 while (!_stop.IsCancellationRequested)
                 {
                     int headerEnd;
@@ -137,8 +157,13 @@ internal sealed class CannedHttpServer : IAsyncDisposable
                     await _handler(request, stream, _stop.Token);
                 }
             }
-            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or AuthenticationException)
             {
+                // The client went away, refused our certificate, or the test is over.
+            }
+            finally
+            {
+                await stream.DisposeAsync();
             }
         }
     }

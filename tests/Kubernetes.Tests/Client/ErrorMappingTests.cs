@@ -1,8 +1,9 @@
 using System.Net;
-using BareLb.Kubernetes.Models;
+using k8s.Models;
 
 namespace BareLb.Kubernetes.Tests.Client;
 
+/// <summary>From the API's Status (reason first, then HTTP code) to the exception a caller catches.</summary>
 public sealed class ErrorMappingTests
 {
     public static TheoryData<int, string?, Type> Cases => new()
@@ -34,7 +35,7 @@ public sealed class ErrorMappingTests
     [MemberData(nameof(Cases))]
     public void From_CodeAndReason_PicksExceptionType(int code, string? reason, Type expected)
     {
-        var status = new Status { Kind = "Status", StatusValue = "Failure", Code = code, Reason = reason, Message = "m" };
+        var status = new V1Status { Kind = "Status", Status = "Failure", Code = code, Reason = reason, Message = "m" };
         var e = KubernetesApiException.From((HttpStatusCode)code, status);
         Assert.IsType(expected, e);
         Assert.Equal((HttpStatusCode)code, e.Code);
@@ -45,16 +46,16 @@ public sealed class ErrorMappingTests
     [Fact]
     public void Message_WithCauses_ListsFieldAndMessage()
     {
-        var status = new Status
+        var status = new V1Status
         {
             Reason = "Invalid",
             Message = "Service \"x\" is invalid",
-            Details = new StatusDetails
+            Details = new V1StatusDetails
             {
                 Causes =
                 [
-                    new StatusCause { Field = "spec.ports[0].port", Message = "must be between 1 and 65535" },
-                    new StatusCause { Field = "spec.type", Message = "Unsupported value" },
+                    new V1StatusCause { Field = "spec.ports[0].port", Message = "must be between 1 and 65535" },
+                    new V1StatusCause { Field = "spec.type", Message = "Unsupported value" },
                 ],
             },
         };
@@ -66,20 +67,33 @@ public sealed class ErrorMappingTests
     [Fact]
     public void Message_CausesAlreadyInMessage_AreNotRepeated()
     {
-        var status = new Status
+        var status = new V1Status
         {
             Reason = "Invalid",
             Message = "Service \"a\" is invalid: spec.ports: Required value",
-            Details = new StatusDetails
+            Details = new V1StatusDetails
             {
                 Causes =
                 [
-                    new StatusCause { Field = "spec.ports", Message = "Required value" },
-                    new StatusCause { Field = "spec.type", Message = "Unsupported value" },
+                    new V1StatusCause { Field = "spec.ports", Message = "Required value" },
+                    new V1StatusCause { Field = "spec.type", Message = "Unsupported value" },
                 ],
             },
         };
         var e = KubernetesApiException.From((HttpStatusCode)422, status);
         Assert.Equal("422 Invalid: Service \"a\" is invalid: spec.ports: Required value (spec.type: Unsupported value)", e.Message);
+    }
+
+    [Theory]
+    [InlineData(3, 3.0)]
+    [InlineData(0, null)]
+    [InlineData(null, null)]
+    public void RetryAfter_FromDetails_OnlyWhenPositive(int? seconds, double? expected)
+    {
+        var status = new V1Status { Code = 429, Reason = "TooManyRequests", Details = new V1StatusDetails { RetryAfterSeconds = seconds } };
+
+        var e = KubernetesApiException.From((HttpStatusCode)429, status);
+
+        Assert.Equal(expected is null ? null : TimeSpan.FromSeconds(expected.Value), e.RetryAfter);
     }
 }

@@ -1,52 +1,95 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using BareLb.ApiServer;
 using BareLb.Kubernetes.Informers;
-using BareLb.Kubernetes.Models;
-using BareLb.Kubernetes.Tests.Fakes;
+using BareLb.Kubernetes.Tests.Support;
 using BareLb.TestSupport;
+using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
-using static BareLb.Kubernetes.Tests.Informers.InformerTestKit;
 
 namespace BareLb.Kubernetes.Tests.Informers;
 
+/// <summary>
+/// The informer over the real client against the in-memory API server, on a fake clock: backoff, watchdog and
+/// reconnect delays run only when the test advances the clock, and only after the informer has armed them.
+/// Faults the server does not produce on demand (a closed stream, an ERROR event, a failed request) come from
+/// <see cref="FaultInjectingClient"/>.
+/// </summary>
 public sealed class ResourceInformerTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new();
-    private readonly FakeKubernetesClient _client;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _running = [];
+    private TestCluster _cluster = null!;
+    private FaultInjectingClient _client = null!;
 
-    public ResourceInformerTests()
-    {
-        _client = new FakeKubernetesClient(_time);
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
+    public Task InitializeAsync() => StartClusterAsync(new ApiServerOptions());
 
     public async Task DisposeAsync()
     {
-        _stop.Cancel();
-        _client.OnRequest = null;
+        await _stop.CancelAsync();
+        _client.BeforeCall = null;
         await Task.WhenAll(_running).Within();
+        await _cluster.DisposeAsync();
         _stop.Dispose();
+    }
+
+    private async Task StartClusterAsync(ApiServerOptions options)
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+        _cluster = await TestCluster.StartAsync(options);
+        _client = new FaultInjectingClient(_cluster.Client);
+        foreach (var ns in (string[])["a", "b", "c"])
+        {
+            await _cluster.Client.CreateAsync(CoreResources.Namespaces, new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } }, default);
+        }
+    }
+
+    private IKubernetesClient Server => _cluster.Client;
+
+    private static V1Service Service(string ns, string name) => new()
+    {
+        Metadata = new V1ObjectMeta { NamespaceProperty = ns, Name = name },
+        Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Protocol = "TCP", Port = 80 }] },
+    };
+
+    private Task<V1Service> CreateAsync(string ns, string name) => Server.CreateAsync(CoreResources.Services, Service(ns, name), default);
+
+    private Task<V1Service> TouchAsync(string ns, string name, string value) =>
+        Server.PatchAsync(CoreResources.Services, ns, name, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["touched"] = value } },
+        }, status: false, default);
+
+    /// <summary>Deletes and returns the resourceVersion of the deletion (the DELETED event's).</summary>
+    private async Task<string> DeleteAsync(string ns, string name)
+    {
+        await Server.DeleteAsync(CoreResources.Services, ns, name, null, default);
+        return _cluster.Server.CurrentResourceVersion.ToString(CultureInfo.InvariantCulture);
     }
 
     [Fact]
     public async Task RunAsync_InitialPagedList_HandlersGetEveryObjectBeforeHasSynced()
     {
         var expected = new List<string>();
-        for (var i = 0; i < 1203; i++)
+        for (var i = 0; i < 23; i++)
         {
-            var created = await _client.CreateAsync(CoreResources.Services, Service($"ns{i % 3}", $"svc-{i:D4}"), default);
-            expected.Add($"add ns{i % 3}/svc-{i:D4}@{created.Metadata.ResourceVersion}");
+            var created = await CreateAsync(((string[])["a", "b", "c"])[i % 3], $"svc-{i:D2}");
+            expected.Add($"add {created.Metadata.NamespaceProperty}/{created.Metadata.Name}@{created.Metadata.ResourceVersion}");
         }
         var hold = new TaskCompletionSource();
-        var (informer, handler) = Create(handler: h => h.HoldFirstDelivery = hold.Task);
+        var (informer, handler) = Create(new ResourceInformerOptions { PageSize = 10 }, h => h.HoldFirstDelivery = hold.Task);
         Assert.False(informer.HasSynced);
 
         Start(informer);
-        await _client.WaitForOpenWatchesAsync(1, default).Within();
+        await _client.WaitForCallsAsync(c => c.Verb == "watch", 1);
 
-        // The cache is full and the watch open, but handlers have not been given the list yet: not synced.
-        Assert.Equal(1203, informer.List().Count);
+        // The cache is full and the watch started, but the handlers have not been given the list yet: not synced.
+        Assert.Equal(23, informer.List().Count);
         Assert.False(informer.HasSynced);
         var sync = informer.WaitForSyncAsync(default);
         Assert.False(sync.IsCompleted);
@@ -56,39 +99,33 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         Assert.True(informer.HasSynced);
         Assert.Equal(expected.Order(), handler.Changes.Order());
         Assert.All(handler.HasSyncedDuringDelivery, Assert.False);
-
-        var lists = _client.Requests.Where(r => r.Verb == "list").Select(r => (ListOptions)r.Options!).ToList();
-        Assert.Equal(3, lists.Count);
-        Assert.All(lists, l => Assert.Equal(500, l.Limit));
-        Assert.Null(lists[0].Continue);
-        Assert.NotNull(lists[1].Continue);
-        Assert.NotNull(lists[2].Continue);
+        Assert.Equal([10, 10, 10], _client.Lists.Select(l => l.Limit));
+        Assert.Equal([false, true, true], _client.Lists.Select(l => l.Continue is not null));
+        Assert.Equal(_client.WatchesOpened[0].ResourceVersion, (await Server.ListAsync(CoreResources.Services, null, null, default)).ResourceVersion);
     }
 
     [Fact]
     public async Task RunAsync_WatchStreamEnds_ResumesFromLastResourceVersionWithoutLossOrDuplicate()
     {
-        var one = await _client.CreateAsync(CoreResources.Services, Service("a", "one"), default);
+        var one = await CreateAsync("a", "one");
         var (informer, handler) = Create();
         Start(informer);
         await informer.WaitForSyncAsync(default).Within();
-        var two = await _client.CreateAsync(CoreResources.Services, Service("a", "two"), default);
+        var two = await CreateAsync("a", "two");
         await handler.WaitForCountAsync(2);
 
         // Hold the reconnect until the test has changed things behind the informer's back.
         var gate = new TaskCompletionSource();
-        _client.OnRequest = (r, ct) => r.Verb == "watch" ? new ValueTask(gate.Task.WaitAsync(ct)) : default;
-        _client.CloseWatches();
-        await _client.WaitForRequestsAsync(r => r.Verb == "watch", 2, default).Within();
-        var three = await _client.CreateAsync(CoreResources.Services, Service("a", "three"), default);
-        one.Spec.LoadBalancerIP = "198.51.100.1";
-        var oneUpdated = await _client.UpdateAsync(CoreResources.Services, one, default);
-        await _client.DeleteAsync(CoreResources.Services, "a", "two", null, default);
-        var deletedAt = _client.CurrentResourceVersion;
+        _client.BeforeCall = (c, ct) => c.Verb == "watch" ? new ValueTask(gate.Task.WaitAsync(ct)) : default;
+        Assert.Equal(1, await _client.EndWatchesAsync());
+        await _client.WaitForCallsAsync(c => c.Verb == "watch", 2);
+        var three = await CreateAsync("a", "three");
+        var oneTouched = await TouchAsync("a", "one", "1");
+        var twoDeletedAt = await DeleteAsync("a", "two");
         gate.SetResult();
 
         await handler.WaitForCountAsync(5);
-        var sentinel = await _client.CreateAsync(CoreResources.Services, Service("a", "sentinel"), default);
+        var sentinel = await CreateAsync("a", "sentinel");
         await handler.WaitForCountAsync(6);
 
         Assert.Equal(
@@ -96,121 +133,118 @@ public sealed class ResourceInformerTests : IAsyncLifetime
             $"add a/one@{one.Metadata.ResourceVersion}",
             $"add a/two@{two.Metadata.ResourceVersion}",
             $"add a/three@{three.Metadata.ResourceVersion}",
-            $"update a/one@{one.Metadata.ResourceVersion}->{oneUpdated.Metadata.ResourceVersion}",
-            $"delete a/two@{deletedAt}",
+            $"update a/one@{one.Metadata.ResourceVersion}->{oneTouched.Metadata.ResourceVersion}",
+            $"delete a/two@{twoDeletedAt}",
             $"add a/sentinel@{sentinel.Metadata.ResourceVersion}",
         ], handler.Changes);
-        var watches = WatchOptionsSent();
-        Assert.Equal(two.Metadata.ResourceVersion, watches[1].ResourceVersion);
-        Assert.Single(_client.Requests, r => r.Verb == "list");
+        Assert.Equal(two.Metadata.ResourceVersion, _client.WatchesOpened[1].ResourceVersion);
+        Assert.Single(_client.Lists);
         await AssertCacheMatchesServerAsync(informer);
     }
 
     [Fact]
-    public async Task RunAsync_WatchExpiredWhileDisconnected_RelistDeliversExactDifference()
+    public async Task RunAsync_WatchExpiredWhileDisconnected_RelistDeliversExactlyTheDifference()
     {
-        var keep = await _client.CreateAsync(CoreResources.Services, Service("a", "keep"), default);
-        var modify = await _client.CreateAsync(CoreResources.Services, Service("a", "modify"), default);
-        var delete = await _client.CreateAsync(CoreResources.Services, Service("a", "delete"), default);
-        var recreate = await _client.CreateAsync(CoreResources.Services, Service("a", "recreate"), default);
+        var keep = await CreateAsync("a", "keep");
+        var modify = await CreateAsync("a", "modify");
+        var delete = await CreateAsync("a", "delete");
+        var recreate = await CreateAsync("a", "recreate");
         var logger = new RecordingLogger();
         var (informer, handler) = Create(logger: logger);
         Start(informer);
         await informer.WaitForSyncAsync(default).Within();
-        Assert.Equal(4, handler.Changes.Count);
 
-        // The watch ends before delivering anything, so the informer backs off before reconnecting; meanwhile
-        // the objects change and the server forgets the history the informer would need.
-        _client.CloseWatches();
+        // The stream ends before delivering anything, so the informer backs off before reconnecting; meanwhile the
+        // objects change and the server forgets the history the informer would need to resume.
+        await _client.EndWatchesAsync();
         var reconnectDelay = await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), default).Within();
-        modify.Spec.LoadBalancerIP = "198.51.100.7";
-        var modified = await _client.UpdateAsync(CoreResources.Services, modify, default);
-        await _client.DeleteAsync(CoreResources.Services, "a", "delete", null, default);
-        await _client.DeleteAsync(CoreResources.Services, "a", "recreate", null, default);
-        var recreated = await _client.CreateAsync(CoreResources.Services, Service("a", "recreate"), default);
-        var added = await _client.CreateAsync(CoreResources.Services, Service("a", "added"), default);
-        _client.Compact();
+        var modified = await TouchAsync("a", "modify", "1");
+        var deletedAt = await DeleteAsync("a", "delete");
+        var recreateDeletedAt = await DeleteAsync("a", "recreate");
+        var recreated = await CreateAsync("a", "recreate");
+        var added = await CreateAsync("a", "added");
+        _cluster.Server.CompactWatchHistory();
 
         _time.Advance(reconnectDelay);
+        // The server answers the resumed watch with a 410 ERROR event; the informer backs off again, then relists.
         var relistDelay = await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(2), default).Within();
         Assert.Single(logger.WithEventId(2103));
+        Assert.Single(_client.Lists);
         _time.Advance(relistDelay);
         await handler.WaitForCountAsync(9);
-        var sentinel = await _client.CreateAsync(CoreResources.Services, Service("a", "sentinel"), default);
+        var sentinel = await CreateAsync("a", "sentinel");
         await handler.WaitForCountAsync(10);
 
         var relisted = handler.Changes.Skip(4).Take(5).ToList();
         Assert.Equal(
             new[]
             {
-                $"delete a/delete@{delete.Metadata.ResourceVersion}",
                 $"update a/modify@{modify.Metadata.ResourceVersion}->{modified.Metadata.ResourceVersion}",
+                // A deletion noticed only by a relist carries the last version the informer saw.
+                $"delete a/delete@{delete.Metadata.ResourceVersion}",
                 $"delete a/recreate@{recreate.Metadata.ResourceVersion}",
                 $"add a/recreate@{recreated.Metadata.ResourceVersion}",
                 $"add a/added@{added.Metadata.ResourceVersion}",
             }.Order(),
             relisted.Order());
         Assert.True(relisted.IndexOf($"delete a/recreate@{recreate.Metadata.ResourceVersion}") < relisted.IndexOf($"add a/recreate@{recreated.Metadata.ResourceVersion}"));
+        Assert.NotEqual(deletedAt, recreateDeletedAt);
         Assert.DoesNotContain(handler.Changes.Skip(4), c => c.Contains("a/keep", StringComparison.Ordinal));
         Assert.Equal($"add a/sentinel@{sentinel.Metadata.ResourceVersion}", handler.Changes[^1]);
-        Assert.Equal(keep.Metadata.ResourceVersion, informer.TryGet("a", "keep", out var cachedKeep) ? cachedKeep.Metadata.ResourceVersion : null);
-        Assert.Equal(2, _client.Requests.Count(r => r.Verb == "list"));
+        Assert.True(informer.TryGet("a", "keep", out var cachedKeep));
+        Assert.Equal(keep.Metadata.ResourceVersion, cachedKeep.Metadata.ResourceVersion);
+        Assert.Equal(2, _client.Lists.Count);
         await AssertCacheMatchesServerAsync(informer);
     }
 
     [Fact]
-    public async Task RunAsync_ErrorEventGoneWithNothingMissed_RelistDeliversNothing()
+    public async Task RunAsync_GoneErrorEventWithNothingMissed_RelistDeliversNothing()
     {
-        await _client.CreateAsync(CoreResources.Services, Service("a", "one"), default);
-        await _client.CreateAsync(CoreResources.Services, Service("b", "two"), default);
+        await CreateAsync("a", "one");
+        await CreateAsync("b", "two");
         var (informer, handler) = Create();
         Start(informer);
         await informer.WaitForSyncAsync(default).Within();
 
-        _client.Compact();
-        _client.ExpireWatches();
-        var relistDelay = await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), default).Within();
-        _time.Advance(relistDelay);
-        await _client.WaitForRequestsAsync(r => r.Verb == "list", 2, default).Within();
-        await _client.WaitForOpenWatchesAsync(1, default).Within();
-        var sentinel = await _client.CreateAsync(CoreResources.Services, Service("a", "sentinel"), default);
+        await _client.EndWatchesAsync(GoneError());
+        _time.Advance(await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), default).Within());
+        await _client.WaitForCallsAsync(c => c.Verb == "watch", 2);
+        var sentinel = await CreateAsync("a", "sentinel");
         await handler.WaitForCountAsync(3);
 
         Assert.Equal(3, handler.Changes.Count);
         Assert.Equal($"add a/sentinel@{sentinel.Metadata.ResourceVersion}", handler.Changes[2]);
+        Assert.Equal(2, _client.Lists.Count);
         await AssertCacheMatchesServerAsync(informer);
     }
 
     [Fact]
-    public async Task RunAsync_BookmarkReceived_ResumesFromBookmarkResourceVersion()
+    public async Task RunAsync_BookmarkReceived_ResumesFromTheBookmarkNotTheList()
     {
-        await _client.CreateAsync(CoreResources.Services, Service("a", "one"), default);
+        await StartClusterAsync(new ApiServerOptions { BookmarkInterval = TimeSpan.FromMilliseconds(50) });
+        await CreateAsync("a", "one");
         var (informer, handler) = Create(new ResourceInformerOptions { Namespace = "a" });
         Start(informer);
         await informer.WaitForSyncAsync(default).Within();
-        var listedAt = WatchOptionsSent()[0].ResourceVersion;
+        var listedAt = _client.WatchesOpened[0].ResourceVersion;
 
-        // Writes the informer does not see move the resourceVersion on; only a bookmark tells it.
-        await _client.CreateAsync(CoreResources.Services, Service("b", "x"), default);
-        await _client.CreateAsync(CoreResources.Services, Service("b", "y"), default);
-        _time.Advance(TimeSpan.FromMinutes(1));
-        _client.SendBookmarks();
-        await _time.WaitForTimerAsync(d => d == new ResourceInformerOptions().WatchdogTimeout, default).Within();
-        var bookmark = _client.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Writes in another namespace move the resourceVersion on; only a bookmark tells this informer.
+        await CreateAsync("b", "x");
+        await CreateAsync("b", "y");
+        var bookmark = _cluster.Server.CurrentResourceVersion.ToString(CultureInfo.InvariantCulture);
+        await _client.WaitForConsumedAsync<V1Service>(e => e.Type == WatchEventType.Bookmark && e.ResourceVersion == bookmark);
 
-        // Without the bookmark the informer would resume from listedAt, which is now compacted: a 410 and a relist.
-        _client.Compact();
-        _client.CloseWatches();
-        await _client.WaitForRequestsAsync(r => r.Verb == "watch", 2, default).Within();
-        await _client.WaitForOpenWatchesAsync(1, default).Within();
-
-        var watches = WatchOptionsSent();
-        Assert.NotEqual(listedAt, bookmark);
-        Assert.Equal(bookmark, watches[1].ResourceVersion);
-        Assert.All(watches, w => Assert.True(w.AllowWatchBookmarks));
-        Assert.Single(_client.Requests, r => r.Verb == "list");
-        var two = await _client.CreateAsync(CoreResources.Services, Service("a", "two"), default);
+        // Resuming from the list's resourceVersion now fails with 410 and a relist; from the bookmark it does not.
+        _cluster.Server.CompactWatchHistory();
+        await _client.EndWatchesAsync();
+        await _client.WaitForCallsAsync(c => c.Verb == "watch", 2);
+        var two = await CreateAsync("a", "two");
         await handler.WaitForCountAsync(2);
+
+        Assert.NotEqual(listedAt, bookmark);
+        Assert.Equal(bookmark, _client.WatchesOpened[1].ResourceVersion);
+        Assert.All(_client.WatchesOpened, w => Assert.True(w.AllowWatchBookmarks));
+        Assert.Single(_client.Lists);
         Assert.Equal($"add a/two@{two.Metadata.ResourceVersion}", handler.Changes[1]);
     }
 
@@ -218,7 +252,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
     public async Task RunAsync_WatchKeepsFailing_BackoffIsJitteredExponentialCappedAndResetByHealthyWatch()
     {
         var failing = true;
-        _client.OnRequest = (r, ct) => r.Verb == "watch" && Volatile.Read(ref failing)
+        _client.BeforeCall = (c, _) => c.Verb == "watch" && Volatile.Read(ref failing)
             ? ValueTask.FromException(new HttpRequestException("connection refused"))
             : default;
         var (informer, handler) = Create(new ResourceInformerOptions { InitialBackoff = TimeSpan.FromSeconds(1), MaxBackoff = TimeSpan.FromSeconds(8) });
@@ -239,47 +273,97 @@ public sealed class ResourceInformerTests : IAsyncLifetime
             Assert.InRange(delays[i], bases[i] / 2, bases[i]);
         }
         Assert.True(delays.Select((d, i) => d / bases[i]).Distinct().Count() > 1, "delays are not jittered");
-        Assert.Equal(bases.Length + 1, _client.Requests.Count(r => r.Verb == "watch"));
+        await _client.WaitForCallsAsync(c => c.Verb == "watch", bases.Length + 1);
 
         // A watch that delivers an event is healthy: the next failure starts again from the initial backoff.
         Volatile.Write(ref failing, false);
         _time.Advance(await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(8), default).Within());
-        await _client.WaitForOpenWatchesAsync(1, default).Within();
-        await _client.CreateAsync(CoreResources.Services, Service("a", "one"), default);
+        await CreateAsync("a", "one");
         await handler.WaitForCountAsync(1);
         Volatile.Write(ref failing, true);
-        _client.CloseWatches();
+        await _client.EndWatchesAsync();
         var afterReset = await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(8), default).Within();
+
         Assert.InRange(afterReset, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1));
-        Assert.Single(_client.Requests, r => r.Verb == "list");
+        Assert.Single(_client.Lists);
     }
 
     [Fact]
     public async Task RunAsync_WatchSilentBeyondWatchdogTimeout_RestartsWatchFromLastResourceVersion()
     {
-        await _client.CreateAsync(CoreResources.Services, Service("a", "one"), default);
-        var (informer, _) = Create(new ResourceInformerOptions { WatchdogTimeout = TimeSpan.FromMinutes(5) });
+        var logger = new RecordingLogger();
+        var (informer, handler) = Create(new ResourceInformerOptions { WatchdogTimeout = TimeSpan.FromMinutes(5) }, logger: logger);
         Start(informer);
         await informer.WaitForSyncAsync(default).Within();
 
-        // A bookmark at 4 minutes is activity: the watchdog starts counting again from there.
+        // An event at 4 minutes is activity: the watchdog counts again from there.
         _time.Advance(TimeSpan.FromMinutes(4));
-        await _client.CreateAsync(CoreResources.Nodes, new Node { Metadata = new ObjectMeta { Name = "n1" } }, default);
-        _client.SendBookmarks();
+        var one = await CreateAsync("a", "one");
+        await handler.WaitForCountAsync(1);
         await _time.WaitForTimerAsync(d => d == TimeSpan.FromMinutes(5), default).Within();
-        var bookmark = _client.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _time.Advance(TimeSpan.FromMinutes(4) + TimeSpan.FromSeconds(59));
         Assert.Contains(TimeSpan.FromSeconds(1), _time.PendingTimers);
-        Assert.Single(_client.Requests, r => r.Verb == "watch");
-        Assert.Equal(1, _client.OpenWatches);
+        Assert.Single(_client.WatchesOpened);
+        Assert.Empty(logger.WithEventId(2106));
 
         _time.Advance(TimeSpan.FromSeconds(1));
-        await _client.WaitForRequestsAsync(r => r.Verb == "watch", 2, default).Within();
+        await _client.WaitForCallsAsync(c => c.Verb == "watch", 2);
 
-        Assert.Equal(bookmark, WatchOptionsSent()[1].ResourceVersion);
-        Assert.Single(_client.Requests, r => r.Verb == "list");
-        await _client.WaitForOpenWatchesAsync(1, default).Within();
-        Assert.Equal(1, _client.OpenWatches);
+        Assert.Equal(one.Metadata.ResourceVersion, _client.WatchesOpened[1].ResourceVersion);
+        Assert.Single(logger.WithEventId(2106));
+        Assert.Single(_client.Lists);
+        var two = await CreateAsync("a", "two");
+        await handler.WaitForCountAsync(2);
+        Assert.Equal($"add a/two@{two.Metadata.ResourceVersion}", handler.Changes[1]);
+    }
+
+    [Fact]
+    public async Task RunAsync_GarbledLineMidStream_ReconnectsFromLastResourceVersionWithoutRelist()
+    {
+        var logger = new RecordingLogger();
+        var (informer, handler) = Create(logger: logger);
+        Start(informer);
+        await informer.WaitForSyncAsync(default).Within();
+        var one = await CreateAsync("a", "one");
+        await handler.WaitForCountAsync(1);
+
+        await _client.EndWatchesAsync(new InvalidDataException("watch services: a line of the stream is not valid JSON"));
+        // The watch had delivered an event, so it counts as healthy: the backoff starts again from the initial one.
+        var delay = await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), default).Within();
+        var two = await CreateAsync("a", "two");
+        _time.Advance(delay);
+        await handler.WaitForCountAsync(2);
+
+        Assert.InRange(delay, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1));
+        Assert.Single(logger.WithEventId(2104));
+        Assert.Equal(one.Metadata.ResourceVersion, _client.WatchesOpened[1].ResourceVersion);
+        Assert.Equal($"add a/two@{two.Metadata.ResourceVersion}", handler.Changes[1]);
+        Assert.Single(_client.Lists);
+    }
+
+    [Theory]
+    [InlineData(429, "TooManyRequests")]
+    [InlineData(503, "ServiceUnavailable")]
+    public async Task RunAsync_ListRefused_RetriesAfterBackoffAndSyncs(int code, string reason)
+    {
+        await CreateAsync("a", "one");
+        var refusals = 1;
+        _client.BeforeCall = (c, _) => c.Verb == "list" && Interlocked.Decrement(ref refusals) >= 0
+            ? ValueTask.FromException(KubernetesApiException.From((HttpStatusCode)code,
+                new V1Status { Kind = "Status", Status = "Failure", Code = code, Reason = reason, Message = "try later" }))
+            : default;
+        var logger = new RecordingLogger();
+        var (informer, handler) = Create(logger: logger);
+        Start(informer);
+
+        var delay = await _time.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), default).Within();
+        Assert.False(informer.HasSynced);
+        _time.Advance(delay);
+        await informer.WaitForSyncAsync(default).Within();
+
+        Assert.Equal(2, _client.Lists.Count);
+        Assert.Single(logger.WithEventId(2101));
+        Assert.Equal(["add a/one"], handler.Changes.Select(c => c[..c.IndexOf('@', StringComparison.Ordinal)]));
     }
 
     [Fact]
@@ -289,83 +373,78 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         var hold = new TaskCompletionSource();
         var failingSeen = new List<string>();
         // Registered first, so by the time the recording handler has seen a change, this one has too.
-        var failing = new ResourceEventHandler<Service>(
-            onAdd: s => throw new InvalidOperationException("handler bug"),
+        var failing = new ResourceEventHandler<V1Service>(
+            onAdd: _ => throw new InvalidOperationException("handler bug"),
             onUpdate: (_, s) =>
             {
-                failingSeen.Add(s.Metadata.ResourceVersion!);
+                failingSeen.Add(s.Metadata.ResourceVersion);
                 throw new InvalidOperationException("handler bug");
             });
         var (informer, ordered) = Create(handler: h => h.HoldFirstDelivery = hold.Task, logger: logger, before: failing);
         Start(informer);
-        await _client.WaitForOpenWatchesAsync(1, default).Within();
+        await informer.WaitForSyncAsync(default).Within();
 
-        // The first delivery is stuck in the slow handler while 50 updates arrive.
-        var svc = await _client.CreateAsync(CoreResources.Services, Service("a", "one"), default);
-        var versions = new List<string> { svc.Metadata.ResourceVersion! };
-        for (var i = 0; i < 50; i++)
+        // The first delivery is stuck in the slow handler while 20 updates arrive.
+        var svc = await CreateAsync("a", "one");
+        var versions = new List<string> { svc.Metadata.ResourceVersion };
+        for (var i = 0; i < 20; i++)
         {
-            svc.Spec.LoadBalancerIP = $"198.51.100.{i}";
-            svc = await _client.UpdateAsync(CoreResources.Services, svc, default);
-            versions.Add(svc.Metadata.ResourceVersion!);
+            versions.Add((await TouchAsync("a", "one", i.ToString(CultureInfo.InvariantCulture))).Metadata.ResourceVersion);
         }
         hold.SetResult();
-        await ordered.WaitForCountAsync(51);
+        await ordered.WaitForCountAsync(21);
 
         Assert.Equal($"add a/one@{versions[0]}", ordered.Changes[0]);
-        for (var i = 1; i <= 50; i++)
+        for (var i = 1; i <= 20; i++)
         {
             Assert.Equal($"update a/one@{versions[i - 1]}->{versions[i]}", ordered.Changes[i]);
         }
         Assert.Equal(versions.Skip(1), failingSeen);
-        Assert.Equal(51, logger.WithEventId(2108).Count());
-        Assert.True(informer.HasSynced);
+        Assert.Equal(21, logger.WithEventId(2108).Count());
     }
 
     [Theory]
-    [InlineData(1, "500 500 500 500")]
-    [InlineData(2, "500 500 500 500 unpaged")]
-    public async Task RunAsync_ContinueTokenExpires_ListRestartsAndFallsBackToUnpaged(int expiries, string limits)
+    [InlineData(1, "10 10 10 10 10")]
+    [InlineData(2, "10 10 10 10 unpaged")]
+    public async Task RunAsync_ContinueTokenExpires_ListRestartsThenFallsBackToUnpaged(int expiries, string limits)
     {
-        var expectedLimits = limits.Split(' ').Select(l => l == "unpaged" ? (int?)null : int.Parse(l, System.Globalization.CultureInfo.InvariantCulture));
-        for (var i = 0; i < 700; i++)
+        for (var i = 0; i < 25; i++)
         {
-            await _client.CreateAsync(CoreResources.Services, Service("a", $"svc-{i:D3}"), default);
+            await CreateAsync("a", $"svc-{i:D2}");
         }
         var remaining = expiries;
-        _client.OnRequest = async (r, ct) =>
+        _client.BeforeCall = async (c, ct) =>
         {
-            if (r.Verb == "list" && r.Options is ListOptions { Continue: not null } && remaining-- > 0)
+            if (c.Verb == "list" && c.Options is ListOptions { Continue: not null } && Interlocked.Decrement(ref remaining) >= 0)
             {
-                // The collection moves on and the server compacts while we page: our snapshot is gone.
-                await _client.CreateAsync(CoreResources.Services, Service("b", $"late-{remaining}"), ct);
-                _client.Compact();
+                // The collection moves on and the server compacts while the informer pages: its snapshot is gone.
+                await Server.CreateAsync(CoreResources.Services, Service("b", $"late-{remaining}"), ct);
+                _cluster.Server.CompactWatchHistory();
             }
         };
-        var (informer, handler) = Create();
+        var (informer, handler) = Create(new ResourceInformerOptions { PageSize = 10 });
         Start(informer);
         await informer.WaitForSyncAsync(default).Within();
 
-        var lists = _client.Requests.Where(r => r.Verb == "list").Select(r => (ListOptions)r.Options!).ToList();
-        Assert.Equal(expectedLimits, lists.Select(l => l.Limit));
-        Assert.Equal(700 + expiries, informer.List().Count);
-        Assert.Equal(700 + expiries, handler.Changes.Count);
+        Assert.Equal(limits.Split(' ').Select(l => l == "unpaged" ? (int?)null : int.Parse(l, CultureInfo.InvariantCulture)), _client.Lists.Select(l => l.Limit));
+        Assert.Equal(25 + expiries, informer.List().Count);
+        Assert.Equal(25 + expiries, handler.Changes.Count);
         Assert.Equal(handler.Changes.Count, handler.Changes.Distinct().Count());
         await AssertCacheMatchesServerAsync(informer);
     }
 
     [Fact]
-    public async Task WaitAllAsync_TwoInformers_CompletesOnlyWhenBoth()
+    public async Task WaitAllAsync_TwoInformers_CompletesOnlyWhenBothHaveSynced()
     {
-        await _client.CreateAsync(CoreResources.Services, Service("a", "one"), default);
-        await _client.CreateAsync(CoreResources.Nodes, new Node { Metadata = new ObjectMeta { Name = "node-1" } }, default);
+        await CreateAsync("a", "one");
+        await Server.CreateAsync(CoreResources.Nodes, new V1Node { Metadata = new V1ObjectMeta { Name = "node-1" } }, default);
         var nodesGate = new TaskCompletionSource();
-        _client.OnRequest = (r, ct) => r.Verb == "list" && r.Resource == "nodes" ? new ValueTask(nodesGate.Task.WaitAsync(ct)) : default;
+        _client.BeforeCall = (c, ct) => c.Verb == "list" && c.Resource == "nodes" ? new ValueTask(nodesGate.Task.WaitAsync(ct)) : default;
         var (services, _) = Create();
-        var nodes = new ResourceInformer<Node>(_client, CoreResources.Nodes, null, NullLogger.Instance, _time);
+        var nodes = new ResourceInformer<V1Node>(_client, CoreResources.Nodes, null, NullLogger.Instance, _time);
 
-        Start(services);
-        Start(nodes);
+        _running.Add(services.RunAsync(_stop.Token));
+        _running.Add(nodes.RunAsync(_stop.Token));
         var all = InformerSync.WaitAllAsync([services, nodes], default);
         await services.WaitForSyncAsync(default).Within();
         Assert.False(all.IsCompleted);
@@ -379,9 +458,9 @@ public sealed class ResourceInformerTests : IAsyncLifetime
     [Fact]
     public void Constructor_NamespaceForClusterScopedKind_ThrowsNamingIt()
     {
-        var ex = Assert.Throws<ArgumentException>(() =>
-            new ResourceInformer<Node>(_client, CoreResources.Nodes, new ResourceInformerOptions { Namespace = "a" }, NullLogger.Instance, _time));
-        Assert.Contains("cluster-scoped", ex.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<ArgumentException>(() =>
+            new ResourceInformer<V1Node>(_client, CoreResources.Nodes, new ResourceInformerOptions { Namespace = "a" }, NullLogger.Instance, _time));
+        Assert.Contains("cluster-scoped", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -390,17 +469,23 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         var (informer, _) = Create();
         Start(informer);
         await informer.WaitForSyncAsync(default).Within();
-        Assert.Throws<InvalidOperationException>(() => informer.AddEventHandler(new RecordingHandler()));
+
+        Assert.Throws<InvalidOperationException>(() => informer.AddEventHandler(new RecordingHandler<V1Service>()));
+        Assert.Throws<InvalidOperationException>(() => informer.AddUnreadableHandler(_ => { }));
     }
 
-    private (ResourceInformer<Service> Informer, RecordingHandler Handler) Create(
-        ResourceInformerOptions? options = null, Action<RecordingHandler>? handler = null, RecordingLogger? logger = null,
-        IResourceEventHandler<Service>? before = null)
+    internal static GoneException GoneError() => (GoneException)KubernetesApiException.From(HttpStatusCode.Gone,
+        new V1Status { Kind = "Status", Status = "Failure", Code = 410, Reason = "Expired", Message = "too old resource version" });
+
+    private (ResourceInformer<V1Service> Informer, RecordingHandler<V1Service> Handler) Create(
+        ResourceInformerOptions? options = null, Action<RecordingHandler<V1Service>>? handler = null, RecordingLogger? logger = null,
+        IResourceEventHandler<V1Service>? before = null)
     {
-        ResourceInformer<Service>? informer = null;
-        var recording = new RecordingHandler(() => informer!.HasSynced);
+        ResourceInformer<V1Service>? informer = null;
+        var recording = new RecordingHandler<V1Service>(() => informer!.HasSynced);
         handler?.Invoke(recording);
-        informer = new ResourceInformer<Service>(_client, CoreResources.Services, options, (Microsoft.Extensions.Logging.ILogger?)logger ?? NullLogger.Instance, _time, new Random(7));
+        informer = new ResourceInformer<V1Service>(_client, CoreResources.Services, options,
+            (Microsoft.Extensions.Logging.ILogger?)logger ?? NullLogger.Instance, _time, new Random(7));
         if (before is not null)
         {
             informer.AddEventHandler(before);
@@ -409,22 +494,11 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         return (informer, recording);
     }
 
-    private void Start(IResourceInformer informer)
-    {
-        _running.Add(informer switch
-        {
-            ResourceInformer<Service> s => s.RunAsync(_stop.Token),
-            ResourceInformer<Node> n => n.RunAsync(_stop.Token),
-            _ => throw new ArgumentException("unexpected informer", nameof(informer)),
-        });
-    }
+    private void Start(ResourceInformer<V1Service> informer) => _running.Add(informer.RunAsync(_stop.Token));
 
-    private List<WatchOptions> WatchOptionsSent() =>
-        _client.Requests.Where(r => r.Verb == "watch").Select(r => (WatchOptions)r.Options!).ToList();
-
-    private async Task AssertCacheMatchesServerAsync(ResourceInformer<Service> informer)
+    private async Task AssertCacheMatchesServerAsync(ResourceInformer<V1Service> informer)
     {
-        var server = await _client.ListAsync(CoreResources.Services, informer.Name.Contains(" in ", StringComparison.Ordinal) ? "a" : null, null, default);
+        var server = await Server.ListAsync(CoreResources.Services, informer.Name.Contains(" in ", StringComparison.Ordinal) ? "a" : null, null, default);
         Assert.Equal(
             server.Items.Select(s => $"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}@{s.Metadata.ResourceVersion}").Order(),
             informer.List().Select(s => $"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}@{s.Metadata.ResourceVersion}").Order());

@@ -1,61 +1,58 @@
-using System.Collections.Concurrent;
+using System.Globalization;
 using BareLb.Kubernetes.LeaderElection;
-using BareLb.Kubernetes.Models;
-using BareLb.Kubernetes.Tests.Fakes;
+using BareLb.Kubernetes.Tests.Support;
 using BareLb.TestSupport;
+using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
-using Xunit.Abstractions;
 
 namespace BareLb.Kubernetes.Tests.LeaderElection;
 
-public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetime
+/// <summary>
+/// Lease election with the defaults (lease 15 s, renew deadline 10 s, retry 2 s) on a fake clock, over HTTP to the
+/// in-memory API server. See <see cref="Election"/> for how the clock is moved.
+/// </summary>
+public sealed class LeaderElectorTests : IAsyncLifetime
 {
-    private const string Ns = "barelb-system";
-    private const string LeaseName = "barelb-controller";
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan RetryPeriod = TimeSpan.FromSeconds(2);
 
     private readonly FakeTimeProvider _time = new();
-    private readonly List<Candidate> _candidates = [];
-    private FakeKubernetesClient _client = null!;
+    private TestCluster _cluster = null!;
+    private Election _election = null!;
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
-        _client = new FakeKubernetesClient(_time);
-        return Task.CompletedTask;
+        _cluster = await TestCluster.StartAsync();
+        _election = new Election(_cluster, _time);
     }
 
     public async Task DisposeAsync()
     {
-        _client.OnRequest = null;
-        foreach (var c in _candidates)
-        {
-            c.Stop.Cancel();
-        }
-        await Task.WhenAll(_candidates.Select(c => c.Run)).WaitAsync(Patience);
+        await _election.DisposeAsync();
+        await _cluster.DisposeAsync();
     }
 
     [Fact]
-    public async Task RunAsync_TwoCandidates_OneLeadsAndKeepsRenewing()
+    public async Task RunAsync_TwoCandidates_OneLeadsAndRenewsEveryRetryPeriod()
     {
-        var a = Start("a");
-        var b = Start("b");
-        await a.Started.Task.WaitAsync(Patience);
+        var a = _election.Start("a");
+        await a.Started.Task.Within();
+        var b = _election.Start("b");
 
-        for (var i = 0; i < 60; i++)
+        await _election.RunForAsync(TimeSpan.FromSeconds(60), () =>
         {
-            _time.Advance(TimeSpan.FromSeconds(1));
-            Assert.True(a.Elector.IsLeader);
-            Assert.False(b.Elector.IsLeader);
-        }
+            Assert.True(a.Elector.IsLeader, $"a lost leadership at {_time.Elapsed}");
+            Assert.False(b.Elector.IsLeader, $"b led at {_time.Elapsed}");
+        });
 
-        // The last renewal's continuation may still be on its way on a busy machine: wait for it, not for time.
-        await _client.WaitForRequestsAsync(r => r.Verb == "update" && r.Options is Lease { Spec.HolderIdentity: "a" }, 30, default).WaitAsync(Patience);
-        var lease = await GetLeaseAsync();
+        var lease = await _election.GetLeaseAsync();
+        Assert.Equal(TimeSpan.FromSeconds(60), _time.Elapsed);
         Assert.Equal("a", lease.Spec.HolderIdentity);
         Assert.Equal(0, lease.Spec.LeaseTransitions);
         Assert.Equal(15, lease.Spec.LeaseDurationSeconds);
-        Assert.Equal(_time.GetUtcNow(), lease.Spec.RenewTime);
-        Assert.Equal(30, _client.Requests.Count(r => r.Verb == "update" && r.Options is Lease { Spec.HolderIdentity: "a" }));
+        Assert.Equal(_time.GetUtcNow().UtcDateTime, lease.Spec.RenewTime);
+        // The create at 0 s, then a renewal every 2 s up to and including 60 s.
+        Assert.Equal(1 + 30, a.Client.Writes);
+        Assert.Equal(0, b.Client.Writes);
         Assert.Equal(["a"], b.NewLeaders);
         Assert.False(b.Started.Task.IsCompleted);
     }
@@ -66,9 +63,9 @@ public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetim
         // Hold the first create until the second candidate has also read "no Lease" and tries to create it.
         var creates = 0;
         var bothCreating = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _client.OnRequest = async (r, ct) =>
+        Func<string, CancellationToken, Task> hold = async (verb, ct) =>
         {
-            if (r.Verb == "create")
+            if (verb == "create")
             {
                 if (Interlocked.Increment(ref creates) == 2)
                 {
@@ -77,19 +74,20 @@ public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetim
                 await bothCreating.Task.WaitAsync(ct);
             }
         };
-        var a = Start("a");
-        var b = Start("b");
+        var a = _election.Start("a", c => c.BeforeCall = hold);
+        var b = _election.Start("b", c => c.BeforeCall = hold);
 
-        var winner = await Task.WhenAny(a.Started.Task, b.Started.Task).WaitAsync(Patience);
-        Assert.Equal(2, _client.Requests.Count(r => r.Verb == "create"));
+        var winner = await Task.WhenAny(a.Started.Task, b.Started.Task).Within();
         var (leader, standby) = winner == a.Started.Task ? (a, b) : (b, a);
-        for (var i = 0; i < 30; i++)
+        await _election.RunForAsync(TimeSpan.FromSeconds(30), () =>
         {
-            _time.Advance(TimeSpan.FromSeconds(1));
             Assert.True(leader.Elector.IsLeader);
             Assert.False(standby.Elector.IsLeader);
-        }
-        Assert.Equal(leader.Elector.Identity, (await GetLeaseAsync()).Spec.HolderIdentity);
+        });
+
+        Assert.Equal(2, creates);
+        Assert.Equal(leader.Identity, (await _election.GetLeaseAsync()).Spec.HolderIdentity);
+        Assert.Equal(0, standby.Client.Writes);
         Assert.False(standby.Started.Task.IsCompleted);
     }
 
@@ -99,181 +97,189 @@ public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetim
     [InlineData(3600)]
     public async Task RunAsync_HolderStopsRenewing_TakeoverAfterLeaseDurationOfLocalObservation(int holderClockSkewSeconds)
     {
-        // The dead holder's renewTime is written by its own clock, which may be far off ours: it must not matter.
-        var deadRenew = _time.GetUtcNow().AddSeconds(holderClockSkewSeconds);
-        await _client.CreateAsync(CoreResources.Leases, new Lease
+        // The dead holder's renewTime comes from its own clock, which may be far off ours: it must not matter.
+        var deadRenew = _time.GetUtcNow().AddSeconds(holderClockSkewSeconds).UtcDateTime;
+        await _cluster.Client.CreateAsync(CoreResources.Leases, new V1Lease
         {
-            Metadata = new ObjectMeta { NamespaceProperty = Ns, Name = LeaseName },
-            Spec = new LeaseSpec { HolderIdentity = "dead", LeaseDurationSeconds = 15, AcquireTime = deadRenew, RenewTime = deadRenew, LeaseTransitions = 3 },
+            Metadata = new V1ObjectMeta { NamespaceProperty = Election.Namespace, Name = Election.LeaseName },
+            Spec = new V1LeaseSpec { HolderIdentity = "dead", LeaseDurationSeconds = 15, AcquireTime = deadRenew, RenewTime = deadRenew, LeaseTransitions = 3 },
         }, default);
-        var b = Start("b");
-        var firstSeen = _time.Elapsed;
+        var b = _election.Start("b");
 
-        var takeover = await StepUntilAsync(() => b.Elector.IsLeader, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30)) - firstSeen;
+        // b reads the Lease at 0 s and polls every 1.6-2 s: it takes over at its first poll at or after 15 s.
+        var takeover = await _election.RunUntilAsync(() => b.Elector.IsLeader, TimeSpan.FromSeconds(30));
 
         Assert.InRange(takeover, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(17));
-        var lease = await GetLeaseAsync();
+        var lease = await _election.GetLeaseAsync();
         Assert.Equal("b", lease.Spec.HolderIdentity);
         Assert.Equal(4, lease.Spec.LeaseTransitions);
-        // Acquired by the retry timer that fired within the last step.
-        Assert.InRange(lease.Spec.AcquireTime!.Value, _time.GetUtcNow() - TimeSpan.FromMilliseconds(100), _time.GetUtcNow());
+        Assert.Equal(_time.GetUtcNow().UtcDateTime, lease.Spec.AcquireTime);
         Assert.Equal(lease.Spec.AcquireTime, lease.Spec.RenewTime);
         Assert.Equal(["dead", "b"], b.NewLeaders);
     }
 
     [Fact]
-    public async Task RunAsync_HolderRenewsWithClockHourBehind_StandbyNeverTakesOver()
+    public async Task RunAsync_HolderRenewsWithClockAnHourBehind_StandbyNeverTakesOver()
     {
-        var created = await _client.CreateAsync(CoreResources.Leases, new Lease
+        await _cluster.Client.CreateAsync(CoreResources.Leases, new V1Lease
         {
-            Metadata = new ObjectMeta { NamespaceProperty = Ns, Name = LeaseName },
-            Spec = new LeaseSpec { HolderIdentity = "other", LeaseDurationSeconds = 15, RenewTime = _time.GetUtcNow().AddHours(-1) },
+            Metadata = new V1ObjectMeta { NamespaceProperty = Election.Namespace, Name = Election.LeaseName },
+            Spec = new V1LeaseSpec { HolderIdentity = "other", LeaseDurationSeconds = 15, RenewTime = _time.GetUtcNow().AddHours(-1).UtcDateTime },
         }, default);
-        var b = Start("b");
+        var b = _election.Start("b");
+        // The other holder renews every 2 s; a timer on the shared clock tells the test when.
+        var ticks = 0;
+        using var renewals = _time.CreateTimer(_ => Interlocked.Increment(ref ticks), null, RetryPeriod, RetryPeriod);
+        var renewed = 0;
 
-        for (var i = 0; i < 40; i++)
+        while (_time.Elapsed < TimeSpan.FromSeconds(40))
         {
-            _time.Advance(TimeSpan.FromSeconds(2));
-            created.Spec.RenewTime = _time.GetUtcNow().AddHours(-1);
-            created = await _client.UpdateAsync(CoreResources.Leases, created, default);
-            Assert.False(b.Elector.IsLeader);
+            await _election.StepAsync();
+            while (renewed < Volatile.Read(ref ticks))
+            {
+                renewed++;
+                var renewTime = _time.GetUtcNow().AddHours(-1).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+                await _election.PatchLeaseAsync($$$"""{"spec":{"renewTime":"{{{renewTime}}}"}}""");
+            }
+            Assert.False(b.Elector.IsLeader, $"b took over at {_time.Elapsed}");
         }
-        Assert.Equal("other", (await GetLeaseAsync()).Spec.HolderIdentity);
+
+        Assert.Equal(20, renewed);
+        Assert.Equal("other", (await _election.GetLeaseAsync()).Spec.HolderIdentity);
     }
 
     [Fact]
-    public async Task Renew_ConflictAndNewHolder_StepsDownAndWaitsForThatLease()
+    public async Task Renew_ConflictShowsNewHolder_StepsDownAndTakesOverOnlyAfterThatLeaseExpires()
     {
-        var a = Start("a");
-        await a.Started.Task.WaitAsync(Patience);
-        var lease = await GetLeaseAsync();
-        lease.Spec.HolderIdentity = "intruder";
-        await _client.UpdateAsync(CoreResources.Leases, lease, default);
+        var a = _election.Start("a");
+        await a.Started.Task.Within();
+        await _election.WaitAllIdleAsync();
+        await _election.PatchLeaseAsync("""{"spec":{"holderIdentity":"intruder"}}""");
 
-        _time.Advance(TimeSpan.FromSeconds(2));
-        await a.Stopped.Task.WaitAsync(Patience);
-
+        // The renewal at 2 s is refused (409); the Lease now names the intruder.
+        var stoppedAt = await _election.RunUntilAsync(() => a.Stopped.Task.IsCompleted, TimeSpan.FromSeconds(3));
+        Assert.Equal(RetryPeriod, stoppedAt);
+        Assert.Equal(RetryPeriod, await a.Stopped.Task);
         Assert.False(a.Elector.IsLeader);
         Assert.True(a.LeadingToken.IsCancellationRequested);
         Assert.Equal("intruder", a.Elector.CurrentLeader);
-        for (var i = 0; i < 12; i++)
-        {
-            _time.Advance(TimeSpan.FromSeconds(1));
-            Assert.False(a.Elector.IsLeader);
-        }
-        Assert.Equal("intruder", (await GetLeaseAsync()).Spec.HolderIdentity);
+
+        // a first saw the intruder's Lease at 2 s; it may take it over from 2 + 15 s, at its next poll.
+        var takeover = await _election.RunUntilAsync(() => a.Elector.IsLeader, TimeSpan.FromSeconds(20));
+
+        Assert.InRange(takeover, TimeSpan.FromSeconds(17), TimeSpan.FromSeconds(19));
+        Assert.Equal(["a", "intruder", "a"], a.NewLeaders);
     }
 
     [Fact]
-    public async Task Renew_ConflictButStillHolder_KeepsLeadingAndKeepsOthersChanges()
+    public async Task Renew_ConflictButStillHolder_RenewsAtOnceAndKeepsTheOtherWritersChange()
     {
-        var a = Start("a");
-        await a.Started.Task.WaitAsync(Patience);
-        var lease = await GetLeaseAsync();
-        lease.Metadata.Labels = new Dictionary<string, string>() { ["edited-by"] = "admin" };
-        await _client.UpdateAsync(CoreResources.Leases, lease, default);
+        var a = _election.Start("a");
+        await a.Started.Task.Within();
+        await _election.WaitAllIdleAsync();
+        await _election.PatchLeaseAsync("""{"metadata":{"labels":{"edited-by":"admin"}}}""");
 
-        _time.Advance(TimeSpan.FromSeconds(2));
+        await _election.StepAsync();
 
+        Assert.Equal(RetryPeriod, _time.Elapsed);
         Assert.True(a.Elector.IsLeader);
         Assert.False(a.Stopped.Task.IsCompleted);
-        var renewed = await GetLeaseAsync();
+        var renewed = await _election.GetLeaseAsync();
         Assert.Equal("a", renewed.Spec.HolderIdentity);
-        Assert.Equal(_time.GetUtcNow(), renewed.Spec.RenewTime);
-        Assert.Equal("admin", renewed.Metadata.Labels!["edited-by"]);
+        Assert.Equal(_time.GetUtcNow().UtcDateTime, renewed.Spec.RenewTime);
+        Assert.Equal("admin", renewed.Metadata.Labels["edited-by"]);
+        // The create, then the renewal that succeeded after the refused one.
+        Assert.Equal(2, a.Client.Writes);
     }
 
     [Theory]
     [InlineData("failing")]
     [InlineData("hanging")]
-    public async Task Renew_NoSuccessWithinRenewDeadline_StepsDownBeforeStandbyCanTakeOver(string mode)
+    public async Task Renew_NoSuccessWithinRenewDeadline_StepsDownBeforeStandbyMayTakeOver(string mode)
     {
-        var a = Start("a");
-        await a.Started.Task.WaitAsync(Patience);
-        var b = Start("b");
-        _client.OnRequest = async (r, ct) =>
+        var a = _election.Start("a");
+        await a.Started.Task.Within();
+        var b = _election.Start("b");
+        await _election.WaitAllIdleAsync();
+        if (mode == "failing")
         {
-            if (r.Verb == "update" && r.Options is Lease { Spec.HolderIdentity: "a" })
-            {
-                if (mode == "failing")
-                {
-                    throw new HttpRequestException("connection reset by peer");
-                }
-                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
-            }
-        };
-
-        for (var i = 0; i < 99; i++)
-        {
-            _time.Advance(TimeSpan.FromMilliseconds(100));
-            Assert.True(a.Elector.IsLeader, $"stepped down early at {_time.Elapsed}");
+            a.Client.BeforeCall = (verb, _) => verb == "patch" ? throw new HttpRequestException("connection reset by peer") : Task.CompletedTask;
         }
-        _time.Advance(TimeSpan.FromMilliseconds(100));
-        var steppedDownAt = await a.Stopped.Task.WaitAsync(Patience);
-        Assert.Equal(TimeSpan.FromSeconds(10), steppedDownAt);
-        Assert.False(a.Elector.IsLeader);
+        else
+        {
+            a.Client.Hang = verb => verb == "patch";
+        }
 
-        var takeover = await StepUntilAsync(() => b.Elector.IsLeader, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30));
+        var stoppedAt = await _election.RunUntilAsync(() => !a.Elector.IsLeader, TimeSpan.FromSeconds(11),
+            () => Assert.True(a.Elector.IsLeader || _time.Elapsed >= TimeSpan.FromSeconds(10), $"a stepped down early, at {_time.Elapsed}"));
+
+        Assert.Equal(TimeSpan.FromSeconds(10), stoppedAt);
+        Assert.Equal(TimeSpan.FromSeconds(10), await a.Stopped.Task.Within());
+        // b last saw the Lease change at 0 s (a's create): it may take over from 15 s, at its next poll.
+        var takeover = await _election.RunUntilAsync(() => b.Elector.IsLeader, TimeSpan.FromSeconds(10), () => Assert.False(a.Elector.IsLeader));
         Assert.InRange(takeover, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(17));
-        Assert.False(a.Elector.IsLeader);
+        Assert.Equal("b", (await _election.GetLeaseAsync()).Spec.HolderIdentity);
     }
 
     [Theory]
-    [InlineData(100)]
-    [InlineData(1000)]
-    [InlineData(1900)]
-    [InlineData(7300)]
-    public async Task RunAsync_LeaderCancelled_ReleasesAndStandbyLeadsWithinOneRetryPeriod(int leadForMs)
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    public async Task RunAsync_LeaderCancelled_ReleasesAndStandbyLeadsWithinOneRetryPeriod(int steps)
     {
-        var a = Start("a");
-        await a.Started.Task.WaitAsync(Patience);
-        var b = Start("b");
-        for (var t = 0; t < leadForMs; t += 100)
+        var a = _election.Start("a");
+        await a.Started.Task.Within();
+        var b = _election.Start("b");
+        for (var i = 0; i < steps; i++)
         {
-            _time.Advance(TimeSpan.FromMilliseconds(100));
+            await _election.StepAsync();
         }
+        Assert.True(a.Elector.IsLeader);
 
         var releasedAt = _time.Elapsed;
-        var releasedWall = _time.GetUtcNow();
-        a.Stop.Cancel();
-        await a.Run.WaitAsync(Patience);
+        await a.Stop.CancelAsync();
+        await a.Run.Within();
 
         Assert.True(a.Stopped.Task.IsCompleted);
         Assert.True(a.LeadingToken.IsCancellationRequested);
-        var released = await GetLeaseAsync();
+        var released = await _election.GetLeaseAsync();
         Assert.Equal("", released.Spec.HolderIdentity);
         Assert.Equal(1, released.Spec.LeaseDurationSeconds);
-        Assert.Equal(releasedWall, released.Spec.RenewTime);
+        Assert.Equal(_time.GetUtcNow().UtcDateTime, released.Spec.RenewTime);
         Assert.Equal(0, released.Spec.LeaseTransitions);
+        Assert.Null(a.Elector.CurrentLeader);
 
-        var handover = await StepUntilAsync(() => b.Elector.IsLeader, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(20)) - releasedAt;
-        output.WriteLine($"handover after graceful release: {handover.TotalMilliseconds} ms (retry period 2000 ms)");
-        Assert.InRange(handover, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(2));
-        var lease = await GetLeaseAsync();
+        var handover = await _election.RunUntilAsync(() => b.Elector.IsLeader, TimeSpan.FromSeconds(3)) - releasedAt;
+
+        Assert.InRange(handover, TimeSpan.FromMilliseconds(1), RetryPeriod);
+        var lease = await _election.GetLeaseAsync();
         Assert.Equal("b", lease.Spec.HolderIdentity);
         Assert.Equal(1, lease.Spec.LeaseTransitions);
         Assert.Equal(15, lease.Spec.LeaseDurationSeconds);
-        Assert.InRange(lease.Spec.AcquireTime!.Value, _time.GetUtcNow() - TimeSpan.FromMilliseconds(10), _time.GetUtcNow());
+        Assert.Equal(_time.GetUtcNow().UtcDateTime, lease.Spec.AcquireTime);
         Assert.Equal(["a", "b"], b.NewLeaders);
     }
 
     [Fact]
     public async Task RunAsync_LeaderWorkCrashes_StepsDownReleasesAndStandbyLeads()
     {
-        var a = Start("a");
-        await a.Started.Task.WaitAsync(Patience);
-        var b = Start("b");
-        _time.Advance(TimeSpan.FromSeconds(3));
+        var a = _election.Start("a");
+        await a.Started.Task.Within();
+        var b = _election.Start("b");
+        await _election.StepAsync();
 
         a.CrashWork.SetResult();
-        await a.Stopped.Task.WaitAsync(Patience);
-
-        Assert.False(a.Elector.IsLeader);
-        var released = await GetLeaseAsync();
-        Assert.Equal("", released.Spec.HolderIdentity);
         var crashedAt = _time.Elapsed;
-        var handover = await StepUntilAsync(() => b.Elector.IsLeader, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(20)) - crashedAt;
-        Assert.InRange(handover, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+        await a.Stopped.Task.Within();
+        Assert.False(a.Elector.IsLeader);
+        Assert.Equal("", (await _election.GetLeaseAsync()).Spec.HolderIdentity);
+
+        var handover = await _election.RunUntilAsync(() => b.Elector.IsLeader, TimeSpan.FromSeconds(3)) - crashedAt;
+
+        Assert.InRange(handover, TimeSpan.FromMilliseconds(1), RetryPeriod);
+        // a waits a whole lease before competing again, so the healthy standby keeps the work.
+        await _election.RunForAsync(TimeSpan.FromSeconds(20), () => Assert.False(a.Elector.IsLeader));
+        Assert.True(b.Elector.IsLeader);
     }
 
     [Theory]
@@ -290,72 +296,17 @@ public sealed class LeaderElectorTests(ITestOutputHelper output) : IAsyncLifetim
             RenewDeadline = TimeSpan.FromSeconds(renew),
             RetryPeriod = TimeSpan.FromSeconds(retry),
         };
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new LeaderElector(new LeaseLock(_client, Ns, LeaseName, "a"), options, null, NullLogger.Instance, _time));
-        Assert.Equal(setting, ex.ParamName);
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new LeaderElector(new LeaseLock(_cluster.Client, "ns", "lease", "a"), options, null, NullLogger.Instance, _time));
+
+        Assert.Equal(setting, e.ParamName);
     }
 
     [Theory]
     [InlineData("", "lease", "id", "ns")]
     [InlineData("ns", " ", "id", "name")]
     [InlineData("ns", "lease", "", "identity")]
-    public void LeaseLock_EmptyField_ThrowsNamingIt(string ns, string name, string identity, string parameter)
-    {
-        var ex = Assert.Throws<ArgumentException>(() => new LeaseLock(_client, ns, name, identity));
-        Assert.Equal(parameter, ex.ParamName);
-    }
-
-    private Candidate Start(string identity)
-    {
-        var candidate = new Candidate(identity, _time);
-        var elector = new LeaderElector(new LeaseLock(_client, Ns, LeaseName, identity), new LeaderElectionOptions(), candidate.Callbacks(),
-            NullLogger.Instance, _time, new Random(identity.GetHashCode(StringComparison.Ordinal)));
-        candidate.Elector = elector;
-        candidate.Run = elector.RunAsync(candidate.Stop.Token);
-        _candidates.Add(candidate);
-        return candidate;
-    }
-
-    private Task<Lease> GetLeaseAsync() => _client.GetAsync(CoreResources.Leases, Ns, LeaseName, default);
-
-    /// <summary>Advances the clock in steps until the condition holds; returns the clock reading at that point.</summary>
-    private async Task<TimeSpan> StepUntilAsync(Func<bool> condition, TimeSpan step, TimeSpan limit)
-    {
-        var end = _time.Elapsed + limit;
-        while (!condition())
-        {
-            Assert.True(_time.Elapsed < end, "condition never held");
-            _time.Advance(step);
-            await Task.Yield();
-        }
-        return _time.Elapsed;
-    }
-
-    private sealed class Candidate(string identity, FakeTimeProvider time)
-    {
-        public string Identity { get; } = identity;
-        public LeaderElector Elector { get; set; } = null!;
-        public Task Run { get; set; } = Task.CompletedTask;
-        public CancellationTokenSource Stop { get; } = new();
-        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public TaskCompletionSource<TimeSpan> Stopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public CancellationToken LeadingToken { get; private set; }
-        public ConcurrentQueue<string> NewLeaderQueue { get; } = new();
-        public string[] NewLeaders => [.. NewLeaderQueue];
-        public TaskCompletionSource CrashWork { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public LeaderElectionCallbacks Callbacks() => new()
-        {
-            OnStartedLeading = async ct =>
-            {
-                LeadingToken = ct;
-                Started.TrySetResult();
-                await Task.WhenAny(Task.Delay(Timeout.InfiniteTimeSpan, ct), CrashWork.Task);
-                ct.ThrowIfCancellationRequested();
-                throw new InvalidOperationException("the leader's work crashed");
-            },
-            OnStoppedLeading = () => Stopped.TrySetResult(time.Elapsed),
-            OnNewLeader = NewLeaderQueue.Enqueue,
-        };
-    }
+    public void LeaseLock_EmptyField_ThrowsNamingIt(string ns, string name, string identity, string parameter) =>
+        Assert.Equal(parameter, Assert.Throws<ArgumentException>(() => new LeaseLock(_cluster.Client, ns, name, identity)).ParamName);
 }

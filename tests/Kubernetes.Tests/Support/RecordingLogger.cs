@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace BareLb.Kubernetes.Tests.Fakes;
+namespace BareLb.Kubernetes.Tests.Support;
 
 public sealed record LogEntry(LogLevel Level, EventId EventId, string Message, Exception? Exception);
 

@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace BareLb.Kubernetes.Tests.Config;
+namespace BareLb.Kubernetes.Tests.Support;
 
 /// <summary>Key encodings a kubeconfig may carry: PKCS#1, SEC 1 and PKCS#8.</summary>
 public enum KeyEncoding { RsaPkcs1, RsaPkcs8, EcSec1, EcPkcs8 }
 
-/// <summary>A throwaway CA and the certificates it signs, as PEM text, for kubeconfig parsing tests.</summary>
+/// <summary>A throwaway CA other than the API server's, and the certificates it signs: what a client must refuse, or a server must.</summary>
 internal sealed class TestPki : IDisposable
 {
     private readonly ECDsa _caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -49,6 +49,25 @@ internal sealed class TestPki : IDisposable
         }
     }
 
+    /// <summary>A TLS server certificate (with its key) valid only for <paramref name="dnsNames"/>.</summary>
+    public X509Certificate2 IssueServer(params string[] dnsNames)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={dnsNames[0]}", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var name in dnsNames)
+        {
+            san.AddDnsName(name);
+        }
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var issued = request.Create(Ca.SubjectName, X509SignatureGenerator.CreateForECDsa(_caKey),
+            DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), RandomNumberGenerator.GetBytes(8));
+        using var withKey = issued.CopyWithPrivateKey(key);
+        // Through PKCS#12 so that SslStream can use the key.
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
     /// <summary>The same key re-encoded, to feed the server's issued keys through every PEM label.</summary>
     public static string Reencode(string keyPem, KeyEncoding encoding)
     {
@@ -69,32 +88,5 @@ internal sealed class TestPki : IDisposable
     {
         Ca.Dispose();
         _caKey.Dispose();
-    }
-}
-
-/// <summary>A temp folder removed at the end of the test.</summary>
-internal sealed class TempDirectory : IDisposable
-{
-    public TempDirectory() => Path = Directory.CreateTempSubdirectory("barelb-k8s-").FullName;
-
-    public string Path { get; }
-
-    public string Write(string relativePath, string content)
-    {
-        var full = System.IO.Path.Combine(Path, relativePath);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        File.WriteAllText(full, content);
-        return full;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 }

@@ -1,6 +1,6 @@
 using BareLb.TestSupport;
 
-namespace BareLb.Kubernetes.Tests.Fakes;
+namespace BareLb.Kubernetes.Tests.Support;
 
 public sealed class FakeTimeProviderTests
 {

@@ -31,15 +31,25 @@ public static class NeighbourScan
         BinaryPrimitives.WriteUInt16BigEndian(address.Buffer.Span[2..], EthPAll);
         BinaryPrimitives.WriteInt32LittleEndian(address.Buffer.Span[4..], ifindex);
         address.Buffer.Span[11] = 6;
+        // Our own outgoing requests come back on an ETH_P_ALL socket too: room for every request and every reply
+        // (SO_RCVBUFFORCE, as root, goes past net.core.rmem_max).
+        Span<byte> size = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(size, 16 << 20);
+        socket.SetRawSocketOption(1, 33, size);
         socket.Bind(new PacketEndPoint(address));
 
         var answers = addresses.ToDictionary(a => a, _ => new HashSet<string>(StringComparer.Ordinal));
         using var stop = new CancellationTokenSource(listen);
         var receiving = Task.Run(() => Receive(socket, answers, stop.Token));
+        var sent = 0;
         foreach (var target in addresses)
         {
             var frame = target.AddressFamily == AddressFamily.InterNetwork ? ArpRequest(mac, ourV4, target) : Solicitation(mac, ourV6, target);
             socket.SendTo(frame, SocketFlags.None, address);
+            if (++sent % 50 == 0)
+            {
+                await Task.Delay(2).ConfigureAwait(false);
+            }
         }
         await receiving.ConfigureAwait(false);
         return answers.ToDictionary(kv => kv.Key, kv => (IReadOnlySet<string>)kv.Value);

@@ -50,9 +50,8 @@ public sealed class ChurnTests(LabFixture fixture, ITestOutputHelper output) : I
         {
             var names = Enumerable.Range(0, Services).Select(i => $"s{i:000}").ToList();
             await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (name, ct) =>
-                await CreateWithRetryAsync(ns, name, int.Parse(name[1..], System.Globalization.CultureInfo.InvariantCulture) % 2 == 0 ? "IPv4" : "IPv6"));
-            // Churn, in rounds: a random tenth deleted, a pause, then created again under the same names (with a
-            // random family, so addresses move between families too).
+                await CreateWithRetryAsync(ns, name, Family(name)));
+            // Churn, in rounds: a random tenth deleted, a pause, then created again under the same names.
             for (var round = 0; round < 4; round++)
             {
                 var churned = names.OrderBy(_ => random.Next()).Take(Services / 10).ToList();
@@ -60,7 +59,7 @@ public sealed class ChurnTests(LabFixture fixture, ITestOutputHelper output) : I
                     await WithRetryAsync(() => Lab.Client.DeleteAsync(CoreResources.Services, ns, name, null, default)));
                 await Task.Delay(TimeSpan.FromMilliseconds(1000 + random.Next(2000)));
                 await Parallel.ForEachAsync(churned, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (name, ct) =>
-                    await CreateWithRetryAsync(ns, name, Random.Shared.Next(2) == 0 ? "IPv4" : "IPv6"));
+                    await CreateWithRetryAsync(ns, name, Family(name)));
                 await Task.Delay(TimeSpan.FromMilliseconds(1000 + random.Next(2000)));
             }
         }
@@ -135,6 +134,10 @@ public sealed class ChurnTests(LabFixture fixture, ITestOutputHelper output) : I
         return kills;
     }
 
+    /// <summary>Half IPv4 (the 250 addresses the pool has), half IPv6.</summary>
+    private static string Family(string name) =>
+        int.Parse(name[1..], System.Globalization.CultureInfo.InvariantCulture) % 2 == 0 ? "IPv4" : "IPv6";
+
     private async Task CreateWithRetryAsync(string ns, string name, string family) =>
         await WithRetryAsync(async () =>
         {
@@ -181,7 +184,8 @@ public sealed class ChurnTests(LabFixture fixture, ITestOutputHelper output) : I
             }
             if (clock.Elapsed > timeout)
             {
-                throw new TimeoutException($"{services.Count} Services, {pending.Count} without exactly one address after {timeout.TotalSeconds} s\n{fixture.ControllerTail()}");
+                throw new TimeoutException($"{services.Count} Services, {pending.Count} without exactly one address after {timeout.TotalSeconds} s: " +
+                    $"{string.Join(", ", pending.Take(10).Select(p => $"{p.Metadata.Name} [{string.Join(' ', p.Status?.LoadBalancer?.Ingress?.Select(i => i.Ip) ?? [])}]"))}\n{fixture.ControllerTail()}");
             }
             await Task.Delay(500);
         }

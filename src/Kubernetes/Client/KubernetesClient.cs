@@ -60,6 +60,13 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         // The setup hook lives on the (shared) package configuration and runs inside the constructor below.
         lock (connection.Package)
         {
+            connection.Package.AddJsonOptions(o =>
+            {
+                if (!o.Converters.Any(c => c is Rfc3339MicroConverter))
+                {
+                    o.Converters.Insert(0, new Rfc3339MicroConverter());
+                }
+            });
             connection.Package.FirstMessageHandlerSetup = handler =>
             {
                 handler.ConnectTimeout = requestTimeout;

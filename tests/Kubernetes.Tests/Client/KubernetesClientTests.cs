@@ -1,3 +1,4 @@
+using k8s;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
@@ -124,7 +125,11 @@ public sealed class KubernetesClientTests(ClusterFixture fixture) : IClassFixtur
     public async Task PatchAsync_StatusSubresource_WritesOnlyStatus()
     {
         var ns = await NewNamespaceAsync();
-        await Client.CreateAsync(CoreResources.Services, NewService(ns, "web"), Ct);
+        // Load-balancer ingress may only be written to a LoadBalancer Service (kube-apiserver 1.29+).
+        var service = NewService(ns, "web");
+        service.Spec.Type = "LoadBalancer";
+        service.Spec.AllocateLoadBalancerNodePorts = false;
+        await Client.CreateAsync(CoreResources.Services, service, Ct);
         var statusAndSpec = JsonNode.Parse("""
             {"spec":{"sessionAffinity":"ClientIP"},"status":{"loadBalancer":{"ingress":[{"ip":"2001:db8::10"}]}}}
             """)!;

@@ -1,3 +1,4 @@
+using k8s;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;

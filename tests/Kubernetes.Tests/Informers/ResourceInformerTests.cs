@@ -1,3 +1,4 @@
+using k8s;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;

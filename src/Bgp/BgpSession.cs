@@ -126,12 +126,23 @@ public sealed partial class BgpSession : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(routes);
         Run(m => m.SetRoutes(routes));
+        lock (_gate)
+        {
+            DesiredRoutes = routes;
+        }
     }
 
+    /// <summary>The last set given to <see cref="SetRoutes"/>.</summary>
+    public IReadOnlyCollection<BgpRoute> DesiredRoutes { get; private set; } = [];
+
     /// <summary>Stops the session (see <see cref="BgpStopMode"/>) and waits, bounded, for the connections to flush and close.</summary>
-    public async Task StopAsync(BgpStopMode mode = BgpStopMode.Shutdown, CancellationToken ct = default)
+    public Task StopAsync(BgpStopMode mode = BgpStopMode.Shutdown, CancellationToken ct = default) =>
+        StopAsync(mode, CeaseSubcode.AdministrativeShutdown, ct);
+
+    /// <summary>Stops with a specific Cease subcode (peer de-configured, other configuration change).</summary>
+    internal async Task StopAsync(BgpStopMode mode, byte ceaseSubcode, CancellationToken ct)
     {
-        Run(m => m.Stop(silent: mode == BgpStopMode.Restart && m.GracefulRestartNegotiated));
+        Run(m => m.Stop(ceaseSubcode, silent: mode == BgpStopMode.Restart && m.GracefulRestartNegotiated));
         Task[] tasks;
         lock (_gate)
         {

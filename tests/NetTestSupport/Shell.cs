@@ -116,6 +116,37 @@ public sealed class BackgroundProcess
         }
     }
 
+    /// <summary>Writes one line to the process's standard input (started with <c>standardInput: true</c>).</summary>
+    public async Task WriteLineAsync(string line)
+    {
+        await Process.StandardInput.WriteLineAsync(line).ConfigureAwait(false);
+        await Process.StandardInput.FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until <paramref name="text"/> appears in the output after position <paramref name="from"/>; returns the position after it.</summary>
+    public async Task<int> WaitForOutputAfterAsync(int from, string text, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var output = Output;
+            var at = from <= output.Length ? output.IndexOf(text, from, StringComparison.Ordinal) : -1;
+            if (at >= 0)
+            {
+                return at + text.Length;
+            }
+            if (Process.HasExited)
+            {
+                throw new InvalidOperationException($"process exited ({Process.ExitCode}) before printing '{text}':\n{output}");
+            }
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"'{text}' not printed within {timeout}:\n{output}");
+            }
+            await Task.Delay(20, ct).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>SIGKILL: the process gets no chance to clean up, as when a node dies.</summary>
     public void KillHard()
     {

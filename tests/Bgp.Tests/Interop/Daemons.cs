@@ -165,6 +165,9 @@ internal sealed class BirdRouter : IAsyncDisposable
         return result.StandardOutput;
     }
 
+    public async Task<string> BirdcUncheckedAsync(string command) =>
+        (await Shell.RunAsync("birdc", ["-s", Socket, command], TimeSpan.FromSeconds(20), CancellationToken.None)).StandardOutput;
+
     public async ValueTask DisposeAsync()
     {
         _bird?.KillHard();

@@ -15,7 +15,7 @@ internal static class HostArguments
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i].TrimStart('-');
-            if (name is "multihop" or "graceful-restart" or "restarted" or "passive")
+            if (name is "multihop" or "graceful-restart" or "restarted" or "passive" or "wait-start")
             {
                 flags.Add(name);
             }

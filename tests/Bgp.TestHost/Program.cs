@@ -8,11 +8,13 @@ using BareLb.Bgp.TestHost;
 // (see HostArguments), commands on standard input, one per line:
 //   routes SPEC...         replace the advertised set (SPEC: prefix[;nh=ADDR][;c=COMM,COMM][;lc=G:L1:L2,...][;lp=N])
 //   generate N [BASE]      replace it with N IPv6 /64s counted up from BASE (default 2001:db8:a::/64)
+//   start                  start the session (when started with --wait-start)
 //   counters | mem         print the session counters / this process's memory after a full GC
 //   stop | stop-restart    stop (Cease, or silently when graceful restart was negotiated) and exit
 // State changes print as "STATE <state>" lines.
 var options = HostArguments.Parse(args, out var initialRoutes);
 var output = new LineWriter();
+var sinceStart = Stopwatch.StartNew();
 await using var session = new BgpSession(options, new StdoutLogger<BgpSession>(output));
 session.SetRoutes(initialRoutes);
 _ = Task.Run(async () =>
@@ -23,13 +25,17 @@ _ = Task.Run(async () =>
         var state = session.State;
         if (state != last)
         {
-            output.Line($"STATE {state}");
+            output.Line($"STATE {state} {sinceStart.Elapsed.TotalMilliseconds:0.0}ms");
             last = state;
         }
         await Task.Delay(5);
     }
 });
-await session.StartAsync();
+var waitForStart = args.Contains("--wait-start");
+if (!waitForStart)
+{
+    await session.StartAsync();
+}
 output.Line("READY");
 
 while (Console.ReadLine() is { } line)
@@ -51,9 +57,13 @@ while (Console.ReadLine() is { } line)
             session.SetRoutes(HostArguments.Generate(first, count));
             output.Line($"OK generate {count}");
             break;
+        case "start":
+            sinceStart.Restart();
+            await session.StartAsync();
+            break;
         case "counters":
             var c = session.Counters;
-            output.Line($"COUNTERS advertised4={c.AdvertisedIPv4} advertised6={c.AdvertisedIPv6} pending={c.PendingChanges} updatesSent={c.UpdatesSent} established={c.EstablishedTransitions} notificationsSent={c.NotificationsSent} notificationsReceived={c.NotificationsReceived} error={session.LastError}");
+            output.Line($"COUNTERS at={sinceStart.Elapsed.TotalMilliseconds:0.0}ms advertised4={c.AdvertisedIPv4} advertised6={c.AdvertisedIPv6} pending={c.PendingChanges} updatesSent={c.UpdatesSent} established={c.EstablishedTransitions} notificationsSent={c.NotificationsSent} notificationsReceived={c.NotificationsReceived} error={session.LastError}");
             break;
         case "mem":
             GC.Collect();

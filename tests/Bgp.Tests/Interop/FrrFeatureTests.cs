@@ -164,7 +164,8 @@ public sealed class FrrFeatureTests(ITestOutputHelper output)
             Assert.True(gr.GetProperty("endOfRibRecv").GetProperty(family).GetBoolean());
         }
         await second.WriteLineAsync("stop");
-        await second.WaitForOutputAsync("STOPPED", Long);
+        await second.Process.WaitForExitAsync().WaitAsync(Long);
+        Assert.Contains("STOPPED", second.Output, StringComparison.Ordinal);
 
         static bool IsStale(System.Text.Json.JsonElement[] paths) =>
             paths.Length == 1 && paths[0].TryGetProperty("stale", out var s) && s.GetBoolean();

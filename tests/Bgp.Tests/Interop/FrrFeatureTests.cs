@@ -241,4 +241,59 @@ public sealed class FrrFeatureTests(ITestOutputHelper output)
             }
         }
     }
+
+    private static string ActiveFrr(string extra = "") => $"""
+        router bgp 64513
+         bgp router-id 198.51.100.1
+         no bgp ebgp-requires-policy
+         neighbor 198.51.100.10 remote-as 64512
+         neighbor 198.51.100.10 timers 1 3
+         neighbor 198.51.100.10 timers connect 1
+        {extra}
+
+        """;
+
+    /// <summary>Our speaker listens on 179 with the peer's MD5 key on the listening socket; the passive session takes FRR's connection.</summary>
+    [NetnsFact]
+    public async Task Frr_ListeningSpeaker_PassiveSessionWithMd5TakesFrrsConnection()
+    {
+        var lan = await Lan.CreateAsync("bgplisten");
+        await using var _ = lan;
+        var routerNs = await lan.AddHostAsync("frr", ["198.51.100.1/24"]);
+        var node = await lan.AddHostAsync("node", ["198.51.100.10/24"]);
+        await using var frr = await FrrRouter.StartAsync(routerNs, ActiveFrr(" neighbor 198.51.100.10 password listen-Key"));
+        await using var speaker = new BgpSpeaker(new BgpSpeakerOptions { ListenPort = 179 }, null, TimeProvider.System, family => node.CreateSocket(family));
+        await speaker.StartAsync();
+        var sessions = await speaker.SetPeersAsync([FrrInteropTests.Options() with { Passive = true, Password = "listen-Key" }]);
+        var session = sessions.Single();
+        session.SetRoutes([new BgpRoute(IPNetwork.Parse("198.51.100.100/32"))]);
+        await session.WaitForStateAsync(BgpSessionState.Established).WaitAsync(Long);
+        Assert.Equal(0, session.Counters.ConnectAttempts);
+        await Poll.UntilAsync(async () => (await frr.PathsAsync("198.51.100.100/32")).Length == 1, Long, () => frr.VtyshAsync("show bgp ipv4 unicast"));
+
+        // Removing the peer ends the session with Cease "peer de-configured".
+        await speaker.SetPeersAsync([]);
+        await Poll.UntilAsync(async () => (await frr.VtyshAsync("show bgp neighbor 198.51.100.10")).Contains("Peer De-configured", StringComparison.OrdinalIgnoreCase), Long,
+            () => frr.VtyshAsync("show bgp neighbor 198.51.100.10"));
+    }
+
+    /// <summary>Both sides connect at once (we listen and connect, FRR connects too): one session survives and stays up.</summary>
+    [NetnsFact]
+    public async Task Frr_BothSidesConnect_OneSessionSurvivesAndStaysUp()
+    {
+        var lan = await Lan.CreateAsync("bgpcoll");
+        await using var _ = lan;
+        var routerNs = await lan.AddHostAsync("frr", ["198.51.100.1/24"]);
+        var node = await lan.AddHostAsync("node", ["198.51.100.10/24"]);
+        await using var frr = await FrrRouter.StartAsync(routerNs, ActiveFrr());
+        await using var speaker = new BgpSpeaker(new BgpSpeakerOptions { ListenPort = 179 }, null, TimeProvider.System, family => node.CreateSocket(family));
+        await speaker.StartAsync();
+        var session = (await speaker.SetPeersAsync([FrrInteropTests.Options()])).Single();
+        await session.WaitForStateAsync(BgpSessionState.Established).WaitAsync(Long);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(BgpSessionState.Established, session.State);
+        Assert.Equal(1, session.Counters.EstablishedTransitions);
+        Assert.Equal("Established", await frr.NeighborStateAsync("198.51.100.10"));
+        output.WriteLine($"connect attempts {session.Counters.ConnectAttempts}, notifications sent {session.Counters.NotificationsSent} (collisions resolved), received {session.Counters.NotificationsReceived}");
+    }
 }

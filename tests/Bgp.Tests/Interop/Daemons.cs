@@ -309,3 +309,58 @@ internal static class Addresses
 
     public static AddressFamily Family(string text) => IPAddress.Parse(text).AddressFamily;
 }
+
+/// <summary>
+/// A minimal HTTP/1.0 responder on a socket inside a namespace: answers every request with its name, so a client can
+/// tell which node served it. Stops when disposed.
+/// </summary>
+internal sealed class NodeHttpResponder : IAsyncDisposable
+{
+    private readonly Socket _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    public NodeHttpResponder(NetworkNamespace ns, IPEndPoint endPoint, string name)
+    {
+        _listener = ns.CreateSocket(endPoint.AddressFamily);
+        _listener.Bind(endPoint);
+        _listener.Listen(16);
+        _loop = Task.Run(async () =>
+        {
+            var body = System.Text.Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Length: {name.Length}\r\nConnection: close\r\n\r\n{name}");
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    using var client = await _listener.AcceptAsync(_stop.Token);
+                    var buffer = new byte[2048];
+                    var read = 0;
+                    using var bound = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                    bound.CancelAfter(TimeSpan.FromSeconds(5));
+                    while (read < buffer.Length && !System.Text.Encoding.ASCII.GetString(buffer, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
+                    {
+                        var n = await client.ReceiveAsync(buffer.AsMemory(read), bound.Token);
+                        if (n == 0)
+                        {
+                            break;
+                        }
+                        read += n;
+                    }
+                    await client.SendAsync(body, bound.Token);
+                    client.Shutdown(SocketShutdown.Both);
+                }
+                catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+                {
+                }
+            }
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Dispose();
+        await _loop;
+        _stop.Dispose();
+    }
+}

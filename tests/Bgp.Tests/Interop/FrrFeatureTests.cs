@@ -171,17 +171,32 @@ public sealed class FrrFeatureTests(ITestOutputHelper output)
             paths.Length == 1 && paths[0].TryGetProperty("stale", out var s) && s.GetBoolean();
     }
 
-    /// <summary>Three nodes advertise one address; FRR (maximum-paths) installs one kernel route with three next hops.</summary>
+    /// <summary>
+    /// Three nodes advertise one address; FRR (maximum-paths) installs one kernel route with three next hops, and a
+    /// client behind the router reaches an HTTP responder on more than one node through it.
+    /// </summary>
     [NetnsFact]
-    public async Task Frr_ThreeSpeakers_KernelRouteHasThreeNextHops()
+    public async Task Frr_ThreeSpeakers_KernelRouteHasThreeNextHopsAndClientReachesSeveralNodes()
     {
+        const string vip = "203.0.113.200";
         var lan = await Lan.CreateAsync("bgpecmp");
         await using var _ = lan;
+        var clients = await Lan.CreateAsync("bgpecmpc");
+        await using var __ = clients;
         var routerNs = await lan.AddHostAsync("frr", ["198.51.100.1/24"]);
+        await clients.ConnectAsync(routerNs, "eth1");
+        await routerNs.IpAsync(CancellationToken.None, "addr", "add", "203.0.113.1/25", "dev", "eth1");
+        // Forward, and spread flows by ports too (the default hashes addresses only: one client, one node).
+        await routerNs.ExecCheckedAsync("sysctl", ["-qw", "net.ipv4.ip_forward=1", "net.ipv4.fib_multipath_hash_policy=1"]);
+        var client = await clients.AddHostAsync("client", ["203.0.113.2/25"]);
+        await client.IpAsync(CancellationToken.None, "route", "add", "default", "via", "203.0.113.1");
         var nodes = new List<NetworkNamespace>();
         for (var i = 1; i <= 3; i++)
         {
-            nodes.Add(await lan.AddHostAsync($"node{i}", [$"198.51.100.1{i}/24"]));
+            var node = await lan.AddHostAsync($"node{i}", [$"198.51.100.1{i}/24"]);
+            await node.IpAsync(CancellationToken.None, "addr", "add", $"{vip}/32", "dev", "lo");
+            await node.IpAsync(CancellationToken.None, "route", "add", "203.0.113.0/25", "via", "198.51.100.1");
+            nodes.Add(node);
         }
         await using var frr = await FrrRouter.StartAsync(routerNs, """
             router bgp 64513
@@ -199,13 +214,15 @@ public sealed class FrrFeatureTests(ITestOutputHelper output)
 
             """);
         var sessions = new List<BgpSession>();
+        var responders = new List<NodeHttpResponder>();
         try
         {
             for (var i = 0; i < 3; i++)
             {
+                responders.Add(new NodeHttpResponder(nodes[i], new IPEndPoint(IPAddress.Parse(vip), 8080), $"node{i + 1}"));
                 var s = InProcessSpeaker.Create(nodes[i], FrrInteropTests.Options(source: $"198.51.100.1{i + 1}"), output);
                 sessions.Add(s);
-                s.SetRoutes([new BgpRoute(IPNetwork.Parse("203.0.113.100/32"))]);
+                s.SetRoutes([new BgpRoute(IPNetwork.Parse($"{vip}/32"))]);
                 await s.StartAsync();
             }
             foreach (var s in sessions)
@@ -215,7 +232,7 @@ public sealed class FrrFeatureTests(ITestOutputHelper output)
             var text = "";
             await Poll.UntilAsync(async () =>
             {
-                text = await routerNs.IpAsync(CancellationToken.None, "route", "show", "203.0.113.100");
+                text = await routerNs.IpAsync(CancellationToken.None, "route", "show", vip);
                 return text.Split('\n').Count(l => l.Contains("nexthop via", StringComparison.Ordinal)) == 3;
             }, Long, () => Task.FromResult(text));
             output.WriteLine(text);
@@ -224,11 +241,21 @@ public sealed class FrrFeatureTests(ITestOutputHelper output)
                 Assert.Contains($"nexthop via {hop} dev eth0", text, StringComparison.Ordinal);
             }
 
+            // Twenty requests from one client, each from a new source port: more than one node answers.
+            var served = new List<string>();
+            for (var i = 0; i < 20; i++)
+            {
+                served.Add(await client.ExecCheckedAsync("curl", ["-s", "--max-time", "5", $"http://{vip}:8080/"]));
+            }
+            output.WriteLine(string.Join(' ', served));
+            Assert.All(served, s => Assert.Matches("^node[123]$", s));
+            Assert.True(served.Distinct().Count() >= 2, string.Join(' ', served));
+
             // One node withdraws: two next hops remain.
             sessions[0].SetRoutes([]);
             await Poll.UntilAsync(async () =>
             {
-                text = await routerNs.IpAsync(CancellationToken.None, "route", "show", "203.0.113.100");
+                text = await routerNs.IpAsync(CancellationToken.None, "route", "show", vip);
                 return text.Split('\n').Count(l => l.Contains("nexthop via", StringComparison.Ordinal)) == 2;
             }, Long, () => Task.FromResult(text));
             Assert.DoesNotContain("198.51.100.11", text, StringComparison.Ordinal);
@@ -238,6 +265,10 @@ public sealed class FrrFeatureTests(ITestOutputHelper output)
             foreach (var s in sessions)
             {
                 await s.DisposeAsync();
+            }
+            foreach (var r in responders)
+            {
+                await r.DisposeAsync();
             }
         }
     }

@@ -327,4 +327,39 @@ public sealed class FrrFeatureTests(ITestOutputHelper output)
         Assert.Equal("Established", await frr.NeighborStateAsync("198.51.100.10"));
         output.WriteLine($"connect attempts {session.Counters.ConnectAttempts}, notifications sent {session.Counters.NotificationsSent} (collisions resolved), received {session.Counters.NotificationsReceived}");
     }
+
+    /// <summary>
+    /// FRR told not to negotiate capabilities sends an OPEN without any: no 4-octet AS, no multiprotocol. We fall back to
+    /// IPv4 unicast and 2-octet AS_PATH, so our AS 4200000001 travels as AS_TRANS (with AS4_PATH beside it). FRR reads
+    /// our 4-octet capability all the same (that is how it accepts AS 4200000001) and so ignores AS4_PATH, as RFC 6793
+    /// tells a 4-octet speaker to: it shows AS_TRANS. The AS4_PATH content itself is checked by the state machine tests.
+    /// </summary>
+    [NetnsFact]
+    public async Task Frr_PeerWithoutCapabilities_TwoOctetSessionWithAsTrans()
+    {
+        var lan = await Lan.CreateAsync("bgpas4");
+        await using var _ = lan;
+        var routerNs = await lan.AddHostAsync("frr", ["198.51.100.1/24"]);
+        var node = await lan.AddHostAsync("node", ["198.51.100.10/24"]);
+        await using var frr = await FrrRouter.StartAsync(routerNs, """
+            router bgp 64513
+             bgp router-id 198.51.100.1
+             no bgp ebgp-requires-policy
+             neighbor 198.51.100.10 remote-as 4200000001
+             neighbor 198.51.100.10 dont-capability-negotiate
+             neighbor 198.51.100.10 timers 1 3
+
+            """);
+        await using var session = InProcessSpeaker.Create(node, FrrInteropTests.Options() with { LocalAsn = 4_200_000_001 }, output);
+        session.SetRoutes([new BgpRoute(IPNetwork.Parse("198.51.100.100/32"))]);
+        await session.StartAsync();
+        await session.WaitForStateAsync(BgpSessionState.Established).WaitAsync(Long);
+        Assert.False(session.Negotiated!.FourOctetAs);
+        Assert.Equal([BareLb.Bgp.Wire.AfiSafi.IPv4Unicast], session.Negotiated.Families);
+        await Poll.UntilAsync(async () => (await frr.PathsAsync("198.51.100.100/32")).Length == 1, Long, () => frr.VtyshAsync("show bgp ipv4 unicast"));
+        var path = (await frr.PathsAsync("198.51.100.100/32")).Single();
+        output.WriteLine(path.ToString());
+        Assert.Equal("23456", path.GetProperty("aspath").GetProperty("string").GetString());
+        Assert.Equal("198.51.100.10", path.GetProperty("nexthops")[0].GetProperty("ip").GetString());
+    }
 }

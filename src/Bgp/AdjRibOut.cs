@@ -63,7 +63,6 @@ internal sealed class AdjRibOut
     private UpdateEncodingContext _context;
     private IPAddress? _nextHopV4;
     private byte[]? _nextHopV6;
-    private IPAddress? _nextHopV6LinkLocal;
 
     public bool Active { get; private set; }
 
@@ -137,7 +136,6 @@ internal sealed class AdjRibOut
         _families = families;
         _nextHopV4 = nextHopV4;
         _nextHopV6 = nextHopV6 is null ? null : BgpUpdateWriter.EncodeIPv6NextHop(nextHopV6, nextHopV6LinkLocal);
-        _nextHopV6LinkLocal = nextHopV6LinkLocal;
         _advertised.Clear();
         _plan.Clear();
         _encoded.Clear();

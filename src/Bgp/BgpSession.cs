@@ -265,7 +265,7 @@ public sealed partial class BgpSession : IAsyncDisposable
 
     private void OnStateChanged(BgpSessionState from, BgpSessionState to)
     {
-        LogStateChanged(_logger, Options.PeerAddress, from, to, _machine.LastError);
+        LogStateChanged(_logger, Options.PeerAddress, from, to, to == BgpSessionState.Established ? "" : _machine.LastError);
         for (var i = _waiters.Count - 1; i >= 0; i--)
         {
             if (_waiters[i].State == to)
@@ -490,7 +490,7 @@ public sealed partial class BgpSession : IAsyncDisposable
             }
             if (session._links.Remove(connectionId, out var link))
             {
-                link.Close(session._time);
+                link.Close();
             }
         }
 
@@ -584,7 +584,7 @@ public sealed partial class BgpSession : IAsyncDisposable
             }
         }
 
-        public void Close(TimeProvider time)
+        public void Close()
         {
             Closed = true;
             Signal.Release();
@@ -597,7 +597,6 @@ public sealed partial class BgpSession : IAsyncDisposable
             catch (ObjectDisposedException)
             {
             }
-            _ = time;
         }
 
         public void Abort()

@@ -80,6 +80,20 @@ public sealed record BgpSessionOptions
     /// <summary>The effective TTL (null leaves the system default).</summary>
     public int? EffectiveTtl => Ttl ?? (IsExternal ? (EbgpMultiHop ? 255 : 1) : null);
 
+    /// <summary>Value equality, the address family list included, so that a re-read configuration compares equal.</summary>
+    public bool Equals(BgpSessionOptions? other) =>
+        other is not null
+        && LocalAsn == other.LocalAsn && PeerAsn == other.PeerAsn && Equals(PeerAddress, other.PeerAddress) && PeerPort == other.PeerPort
+        && Equals(SourceAddress, other.SourceAddress) && HoldTime == other.HoldTime && KeepaliveTime == other.KeepaliveTime
+        && ConnectRetryTime == other.ConnectRetryTime && InitialReconnectDelay == other.InitialReconnectDelay
+        && Equals(RouterId, other.RouterId) && Password == other.Password && EbgpMultiHop == other.EbgpMultiHop && Ttl == other.Ttl
+        && AddressFamilies.SequenceEqual(other.AddressFamilies) && GracefulRestart == other.GracefulRestart
+        && RestartTime == other.RestartTime && Restarted == other.Restarted && Equals(NextHopIPv4, other.NextHopIPv4)
+        && Equals(NextHopIPv6, other.NextHopIPv6) && Equals(NextHopIPv6LinkLocal, other.NextHopIPv6LinkLocal)
+        && Passive == other.Passive && OpenHoldTime == other.OpenHoldTime;
+
+    public override int GetHashCode() => HashCode.Combine(LocalAsn, PeerAsn, PeerAddress, PeerPort, HoldTime);
+
     /// <summary>The BGP identifier as a number; throws when it cannot be determined.</summary>
     public uint Identifier()
     {

@@ -86,4 +86,33 @@ public sealed class BirdInteropTests(ITestOutputHelper output)
         Assert.InRange(detected, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(6));
         Assert.Contains("hold timer expired", session.LastError, StringComparison.Ordinal);
     }
+
+    [NetnsFact]
+    public async Task Bird_Ibgp_LocalPreferenceAndEmptyAsPath()
+    {
+        var (lan, routerNs, node) = await TopologyAsync();
+        await using var _ = lan;
+        await using var bird = await BirdRouter.StartAsync(routerNs, """
+            router id 198.51.100.1;
+            protocol device { }
+            protocol bgp speaker {
+              local 198.51.100.1 as 64512;
+              neighbor 198.51.100.10 as 64512;
+              direct; hold time 3; keepalive time 1;
+              ipv4 { import all; export none; };
+            }
+
+            """);
+        await using var session = InProcessSpeaker.Create(node, FrrInteropTests.Options(peerAsn: 64512), output);
+        session.SetRoutes([new BgpRoute(IPNetwork.Parse("198.51.100.100/32")) { LocalPreference = 250 }, new BgpRoute(IPNetwork.Parse("198.51.100.101/32"))]);
+        await session.StartAsync();
+        await session.WaitForStateAsync(BgpSessionState.Established).WaitAsync(Long);
+        await Poll.UntilAsync(async () => (await RouteAsync(bird, "198.51.100.101/32")).Length > 0, Long, () => bird.BirdcAsync("show route all"));
+        var preferred = await RouteAsync(bird, "198.51.100.100/32");
+        output.WriteLine(preferred);
+        Assert.Contains("BGP.local_pref: 250", preferred, StringComparison.Ordinal);
+        Assert.Contains("BGP.as_path: \n", preferred.Replace("\r", "", StringComparison.Ordinal) + "\n", StringComparison.Ordinal);
+        Assert.Contains("BGP.next_hop: 198.51.100.10", preferred, StringComparison.Ordinal);
+        Assert.Contains("BGP.local_pref: 100", await RouteAsync(bird, "198.51.100.101/32"), StringComparison.Ordinal);
+    }
 }

@@ -149,6 +149,12 @@ internal sealed class BirdRouter : IAsyncDisposable
     {
         _bird = _ns.Start("bird", ["-f", "-c", Path.Combine(_dir, "bird.conf"), "-s", Socket, "-P", Path.Combine(_dir, "bird.pid")]);
         await FrrRouter.WaitForFileAsync(Socket, _bird);
+        // The socket can appear before a configuration error ends the process: make sure it answers.
+        var status = await Shell.RunAsync("birdc", ["-s", Socket, "show status"], TimeSpan.FromSeconds(20), CancellationToken.None);
+        if (status.ExitCode != 0 || _bird.HasExited)
+        {
+            throw new InvalidOperationException($"bird did not start:\n{_bird.Output}\n{status.StandardOutput}{status.StandardError}");
+        }
     }
 
     public async Task KillAsync()

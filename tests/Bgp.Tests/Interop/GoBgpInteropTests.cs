@@ -86,4 +86,25 @@ public sealed class GoBgpInteropTests(ITestOutputHelper output)
         Assert.InRange(detected, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(6));
         Assert.Contains("hold timer expired", session.LastError, StringComparison.Ordinal);
     }
+
+    [NetnsFact]
+    public async Task GoBgp_Ibgp_LocalPreferenceAndEmptyAsPath()
+    {
+        var lan = await Lan.CreateAsync("bgpgoi");
+        await using var _ = lan;
+        var routerNs = await lan.AddHostAsync("gobgp", ["198.51.100.1/24"]);
+        var node = await lan.AddHostAsync("node", ["198.51.100.10/24"]);
+        await using var gobgp = await GoBgpRouter.StartAsync(routerNs, Config.Replace("as = 64513", "as = 64512", StringComparison.Ordinal));
+        await using var session = InProcessSpeaker.Create(node, FrrInteropTests.Options(peerAsn: 64512), output);
+        session.SetRoutes([new BgpRoute(System.Net.IPNetwork.Parse("198.51.100.100/32")) { LocalPreference = 250 }, new BgpRoute(System.Net.IPNetwork.Parse("198.51.100.101/32"))]);
+        await session.StartAsync();
+        await session.WaitForStateAsync(BgpSessionState.Established).WaitAsync(Long);
+        await Poll.UntilAsync(async () => await RouteAsync(gobgp, "198.51.100.101/32") is not null, Long, "routes");
+        var preferred = (await RouteAsync(gobgp, "198.51.100.100/32"))!.Value;
+        output.WriteLine(preferred.ToString());
+        Assert.Equal(250u, Attribute(preferred, 5).GetProperty("value").GetUInt32());
+        Assert.Equal(100u, Attribute((await RouteAsync(gobgp, "198.51.100.101/32"))!.Value, 5).GetProperty("value").GetUInt32());
+        var asPath = Attribute(preferred, 2);
+        Assert.True(!asPath.TryGetProperty("as_paths", out var segments) || segments.ValueKind != JsonValueKind.Array || segments.GetArrayLength() == 0, asPath.ToString());
+    }
 }

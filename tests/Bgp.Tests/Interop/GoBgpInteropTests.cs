@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BareLb.Bgp.Wire;
 using BareLb.NetTestSupport;
 using Xunit.Abstractions;
 
@@ -106,5 +107,64 @@ public sealed class GoBgpInteropTests(ITestOutputHelper output)
         Assert.Equal(100u, Attribute((await RouteAsync(gobgp, "198.51.100.101/32"))!.Value, 5).GetProperty("value").GetUInt32());
         var asPath = Attribute(preferred, 2);
         Assert.True(!asPath.TryGetProperty("as_paths", out var segments) || segments.ValueKind != JsonValueKind.Array || segments.GetArrayLength() == 0, asPath.ToString());
+    }
+}
+
+/// <summary>A "router" that answers every connection with random bytes, over real TCP in namespaces.</summary>
+[Collection("interop")]
+public sealed class GarbagePeerTests(ITestOutputHelper output)
+{
+    [NetnsFact]
+    public async Task GarbagePeer_NotificationEachTime_ReconnectsWithBackoff_NeverCrashes()
+    {
+        await using var lan = await Lan.CreateAsync("bgpjunk");
+        var routerNs = await lan.AddHostAsync("junk", ["198.51.100.1/24"]);
+        var node = await lan.AddHostAsync("node", ["198.51.100.10/24"]);
+        using var listener = routerNs.CreateSocket(System.Net.Sockets.AddressFamily.InterNetwork);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("198.51.100.1"), 179));
+        listener.Listen(4);
+        var received = new List<byte[]>();
+        var acceptTimes = new List<TimeSpan>();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var server = Task.Run(async () =>
+        {
+            var random = new Random(99);
+            for (var i = 0; i < 4; i++)
+            {
+                using var peer = await listener.AcceptAsync(stop.Token);
+                acceptTimes.Add(watch.Elapsed);
+                var junk = new byte[64];
+                random.NextBytes(junk);
+                await peer.SendAsync(junk, stop.Token);
+                var all = new MemoryStream();
+                var buffer = new byte[4096];
+                int n;
+                while ((n = await peer.ReceiveAsync(buffer, stop.Token)) > 0)
+                {
+                    all.Write(buffer, 0, n);
+                }
+                received.Add(all.ToArray());
+            }
+        });
+        await using var session = InProcessSpeaker.Create(node, FrrInteropTests.Options() with { InitialReconnectDelay = TimeSpan.FromMilliseconds(200) }, output);
+        await session.StartAsync();
+        await server.WaitAsync(TimeSpan.FromSeconds(30));
+        foreach (var bytes in received)
+        {
+            // Our OPEN, then NOTIFICATION 1/1: random bytes have no all-ones marker.
+            Assert.Equal(BgpFrameStatus.Complete, BgpHeader.TryReadFrame(bytes, out var openLength, out var first, out _));
+            Assert.Equal(BgpMessageType.Open, first);
+            var notification = BgpNotification.Read(bytes.AsSpan(openLength));
+            Assert.Equal((BgpErrorCode.MessageHeader, MessageHeaderSubcode.ConnectionNotSynchronized), (notification.Code, notification.Subcode));
+        }
+        var gaps = acceptTimes.Zip(acceptTimes.Skip(1), (a, b) => b - a).ToArray();
+        output.WriteLine("reconnect gaps: " + string.Join(", ", gaps.Select(g => $"{g.TotalMilliseconds:0} ms")));
+        // 200 ms doubling, jittered down by at most a quarter: 150-200, 300-400, 600-800 ms, plus scheduling delay on a
+        // loaded machine (generous upper bounds; the lower bounds are what shows the backoff).
+        Assert.InRange(gaps[0].TotalMilliseconds, 140, 1500);
+        Assert.InRange(gaps[1].TotalMilliseconds, 290, 2000);
+        Assert.InRange(gaps[2].TotalMilliseconds, 590, 2500);
+        Assert.Equal(4, session.Counters.NotificationsSent);
     }
 }

@@ -158,3 +158,44 @@ public sealed class FuzzTests
         return list;
     }
 }
+
+/// <summary>Random and mutated messages into an established state machine: never an exception; every error ends in a NOTIFICATION.</summary>
+public sealed class StateMachineFuzzTests
+{
+    [Fact]
+    public void OnMessage_RandomInputWhileEstablished_NotificationOrAcceptedNeverThrows()
+    {
+        var random = new Random(0x5E55);
+        var buffer = new byte[4096];
+        var accepted = 0;
+        var rejected = 0;
+        for (var i = 0; i < 3000; i++)
+        {
+            var h = new Session.FsmHarness();
+            var id = h.Establish();
+            var length = random.Next(19, i % 20 == 0 ? 4096 : 100);
+            random.NextBytes(buffer.AsSpan(0, length));
+            if (random.Next(4) != 0)
+            {
+                // Mostly a valid header, so the body reaches the decoders.
+                BgpHeader.Write(buffer, length, (BgpMessageType)random.Next(1, 6));
+            }
+            h.Machine.OnMessage(id, buffer.AsSpan(0, length));
+            if (h.Machine.State == BgpSessionState.Established)
+            {
+                accepted++;
+            }
+            else
+            {
+                rejected++;
+                Assert.Equal(BgpSessionState.Active, h.Machine.State);
+                Assert.Contains(id, h.Closed);
+                var types = h.TypesSentOn(id);
+                // A NOTIFICATION from the peer is closed without a reply; anything else we reject with one.
+                Assert.True(buffer[18] == (byte)BgpMessageType.Notification || types[^1] == BgpMessageType.Notification);
+            }
+        }
+        Assert.True(rejected > 2000, $"{rejected} rejected");
+        Assert.True(accepted > 0, $"{accepted} accepted");
+    }
+}

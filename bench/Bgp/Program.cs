@@ -9,6 +9,13 @@ using BareLb.NetTestSupport;
 // (the test host process) and by gobgpd, from the moment each session is enabled; our session-establishment and
 // single-withdrawal latency against FRR; our process's memory while it advertises the 10,000 prefixes.
 //   dotnet run -c Release --project bench/Bgp -- [runs=3] [prefixes=10000]
+// The codec and RIB-out costs in-process (BenchmarkDotNet):
+//   dotnet run -c Release --project bench/Bgp -- codec
+if (args.Length > 0 && args[0] == "codec")
+{
+    BenchmarkDotNet.Running.BenchmarkRunner.Run<BareLb.Bgp.Bench.CodecBenchmarks>();
+    return 0;
+}
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
 var prefixes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
 var testHost = Path.Combine(AppContext.BaseDirectory, "barelb-bgp-testhost.dll");

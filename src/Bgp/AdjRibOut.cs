@@ -9,11 +9,22 @@ internal sealed class RouteAttributes : IEquatable<RouteAttributes>
 {
     private readonly int _hash;
 
-    public RouteAttributes(IPAddress? nextHop, IEnumerable<BgpCommunity> communities, IEnumerable<BgpLargeCommunity> largeCommunities, uint? localPreference)
+    public RouteAttributes(IPAddress? nextHop, IReadOnlyList<BgpCommunity> communities, IReadOnlyList<BgpLargeCommunity> largeCommunities, uint? localPreference)
     {
         NextHop = nextHop;
-        Communities = communities.Distinct().Order().ToArray();
-        LargeCommunities = largeCommunities.Distinct().Order().ToArray();
+        // Most routes carry none or one: skip the sort and de-duplication then (SetRoutes builds one of these per route).
+        Communities = communities.Count switch
+        {
+            0 => [],
+            1 => [communities[0]],
+            _ => communities.Distinct().Order().ToArray(),
+        };
+        LargeCommunities = largeCommunities.Count switch
+        {
+            0 => [],
+            1 => [largeCommunities[0]],
+            _ => largeCommunities.Distinct().Order().ToArray(),
+        };
         LocalPreference = localPreference;
         var h = new HashCode();
         h.Add(nextHop);

@@ -308,8 +308,7 @@ internal sealed class BgpSessionStateMachine
                     Notice?.Invoke($"hold timer checked {late.TotalSeconds:0.0} s late; granting {LateTickGrace.TotalSeconds:0} s for queued input");
                     continue;
                 }
-                LastError = $"hold timer expired in {c.Phase} ({c.Hold.TotalSeconds:0.#} s without a message)";
-                Fail(c, new BgpError(BgpErrorCode.HoldTimerExpired, 0));
+                Fail(c, new BgpError(BgpErrorCode.HoldTimerExpired, 0), $"hold timer expired in {c.Phase} ({c.Hold.TotalSeconds:0.#} s without a message)");
                 continue;
             }
             if (c.KeepaliveDeadline <= now)
@@ -406,9 +405,9 @@ internal sealed class BgpSessionStateMachine
             Fail(c, error);
             return;
         }
-        if (!TryAccept(open!, out var negotiated, out error))
+        if (!TryAccept(open!, out var negotiated, out error, out var why))
         {
-            Fail(c, error);
+            Fail(c, error, why);
             return;
         }
         c.PeerOpen = open;
@@ -438,26 +437,27 @@ internal sealed class BgpSessionStateMachine
         c.KeepaliveDeadline = c.Keepalive == TimeSpan.Zero ? long.MaxValue : Deadline(now, c.Keepalive);
     }
 
-    private bool TryAccept(BgpOpenMessage open, out NegotiatedSession negotiated, out BgpError error)
+    private bool TryAccept(BgpOpenMessage open, out NegotiatedSession negotiated, out BgpError error, out string why)
     {
         negotiated = null!;
         error = default;
+        why = "";
         if (open.AutonomousSystem != _options.PeerAsn)
         {
             error = BgpError.Open(OpenMessageSubcode.BadPeerAs);
-            LastError = $"peer AS {open.AutonomousSystem} is not the configured {_options.PeerAsn}";
+            why = $"peer AS {open.AutonomousSystem} is not the configured {_options.PeerAsn}";
             return false;
         }
         if (open.HoldTimeSeconds is 1 or 2)
         {
             error = BgpError.Open(OpenMessageSubcode.UnacceptableHoldTime);
-            LastError = $"peer proposed hold time {open.HoldTimeSeconds} s";
+            why = $"peer proposed hold time {open.HoldTimeSeconds} s";
             return false;
         }
         if (open.BgpIdentifier == 0 || (!_options.IsExternal && open.BgpIdentifier == _localId))
         {
             error = BgpError.Open(OpenMessageSubcode.BadBgpIdentifier);
-            LastError = $"peer BGP identifier {BgpOpenMessage.Identifier(open.BgpIdentifier)} is not acceptable";
+            why = $"peer BGP identifier {BgpOpenMessage.Identifier(open.BgpIdentifier)} is not acceptable";
             return false;
         }
         // RFC 4760: a peer that sends no multiprotocol capability speaks IPv4 unicast only.
@@ -476,7 +476,7 @@ internal sealed class BgpSessionStateMachine
                 ours[i * 6 + 5] = f.Safi;
             }
             error = BgpError.Open(OpenMessageSubcode.UnsupportedCapability, ours);
-            LastError = "no address family in common with the peer";
+            why = "no address family in common with the peer";
             return false;
         }
         var holdSeconds = Math.Min((int)_options.HoldTime.TotalSeconds, open.HoldTimeSeconds);
@@ -548,8 +548,7 @@ internal sealed class BgpSessionStateMachine
             n.FourOctetAs ? _options.PeerAsn : n.PeerOpen.MyAutonomousSystem);
         if (!BgpUpdateParser.TryParse(message, context, out var update, out var error))
         {
-            LastError = $"malformed UPDATE from the peer: {error}";
-            Fail(c, error);
+            Fail(c, error, "malformed UPDATE from the peer");
             return;
         }
         ResetHold(c);
@@ -629,14 +628,10 @@ internal sealed class BgpSessionStateMachine
     private void Send(Connection c, ReadOnlySpan<byte> message) => _output.Send(c.Id, message);
 
     /// <summary>A protocol error on <paramref name="c"/>: NOTIFICATION, close, and a retry after the backoff.</summary>
-    private void Fail(Connection c, in BgpError error)
+    private void Fail(Connection c, in BgpError error, string? why = null)
     {
         SendNotification(c, error);
-        LastError ??= $"sent NOTIFICATION {error}";
-        if (!LastError.Contains(error.ToString(), StringComparison.Ordinal))
-        {
-            LastError += $" (sent NOTIFICATION {error})";
-        }
+        LastError = why is null ? $"sent NOTIFICATION {error}" : $"{why} (sent NOTIFICATION {error})";
         Notice?.Invoke($"sending NOTIFICATION {error}");
         Drop(c, "protocol error", scheduleRetry: true);
     }

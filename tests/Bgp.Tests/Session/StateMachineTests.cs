@@ -583,4 +583,23 @@ public sealed class StateMachineTests
         h.Establish();
         Assert.Equal([BgpSessionState.Connect, BgpSessionState.OpenSent, BgpSessionState.OpenConfirm, BgpSessionState.Established], h.States);
     }
+
+    [Fact]
+    public void LastError_RepeatedFailures_DescribesOnlyTheLatest()
+    {
+        var h = new FsmHarness();
+        h.Machine.Start();
+        for (var i = 0; i < 5; i++)
+        {
+            var id = h.Connects[^1];
+            h.Machine.OnOutboundConnected(id, null, null);
+            h.Machine.OnMessage(id, Keepalive());
+            h.Advance(h.Machine.CurrentRetryDelay!.Value);
+        }
+        Assert.Equal("sent NOTIFICATION 5/1 FSM: unexpected message in OpenSent", h.Machine.LastError);
+        var last = h.Connects[^1];
+        h.Machine.OnOutboundConnected(last, null, null);
+        h.Machine.OnMessage(last, Encode(PeerOpen(asn: 65000)));
+        Assert.Equal("peer AS 65000 is not the configured 64513 (sent NOTIFICATION 2/2 OPEN: bad peer AS)", h.Machine.LastError);
+    }
 }

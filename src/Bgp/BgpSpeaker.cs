@@ -151,6 +151,13 @@ public sealed partial class BgpSpeaker : IAsyncDisposable
         return Sessions;
     }
 
+    /// <summary>
+    /// Stops every session: <see cref="BgpStopMode.Restart"/> on a planned restart (routers that negotiated graceful
+    /// restart keep our routes until the new process re-advertises them), <see cref="BgpStopMode.Shutdown"/> otherwise.
+    /// </summary>
+    public Task StopAsync(BgpStopMode mode, CancellationToken ct = default) =>
+        Task.WhenAll(Sessions.Select(s => s.StopAsync(mode, ct)));
+
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();

@@ -55,6 +55,15 @@ public sealed class SpeakerTests
     }
 
     [Fact]
+    public async Task StopAsync_AllSessionsIdle()
+    {
+        await using var speaker = new BgpSpeaker();
+        await speaker.SetPeersAsync([Peer("198.51.100.1"), Peer("198.51.100.2")]);
+        await speaker.StopAsync(BgpStopMode.Restart);
+        Assert.All(speaker.Sessions, s => Assert.Equal(BgpSessionState.Idle, s.State));
+    }
+
+    [Fact]
     public async Task SetPeersAsync_DuplicatePeer_Throws()
     {
         await using var speaker = new BgpSpeaker();

@@ -163,9 +163,12 @@ public sealed class FrrFeatureTests(ITestOutputHelper output)
             Assert.True(gr.GetProperty(family).GetProperty("fBit").GetBoolean());
             Assert.True(gr.GetProperty("endOfRibRecv").GetProperty(family).GetBoolean());
         }
-        await second.WriteLineAsync("stop");
+        // A planned restart: the process closes the session without a NOTIFICATION, so FRR keeps the routes again.
+        await second.WriteLineAsync("stop-restart");
         await second.Process.WaitForExitAsync().WaitAsync(Long);
         Assert.Contains("STOPPED", second.Output, StringComparison.Ordinal);
+        await Poll.UntilAsync(async () => IsStale(await frr.PathsAsync("198.51.100.100/32")), Long, () => frr.VtyshAsync("show bgp ipv4 unicast 198.51.100.100/32"));
+        Assert.True(IsStale(await frr.PathsAsync("2001:db8:1::100/128")));
 
         static bool IsStale(System.Text.Json.JsonElement[] paths) =>
             paths.Length == 1 && paths[0].TryGetProperty("stale", out var s) && s.GetBoolean();
@@ -361,5 +364,46 @@ public sealed class FrrFeatureTests(ITestOutputHelper output)
         output.WriteLine(path.ToString());
         Assert.Equal("23456", path.GetProperty("aspath").GetProperty("string").GetString());
         Assert.Equal("198.51.100.10", path.GetProperty("nexthops")[0].GetProperty("ip").GetString());
+    }
+
+    /// <summary>
+    /// The session itself over IPv6 (hop limit 1 for single-hop eBGP): IPv6 routes take the session's own address as
+    /// next hop, IPv4 routes the configured IPv4 next hop.
+    /// </summary>
+    [NetnsFact]
+    public async Task Frr_SessionOverIpv6_NextHopsFromSessionAndConfiguration()
+    {
+        var lan = await Lan.CreateAsync("bgpv6");
+        await using var _ = lan;
+        var routerNs = await lan.AddHostAsync("frr", ["198.51.100.1/24", "2001:db8::1/64"]);
+        var node = await lan.AddHostAsync("node", ["198.51.100.10/24", "2001:db8::10/64"]);
+        await using var frr = await FrrRouter.StartAsync(routerNs, """
+            router bgp 64513
+             bgp router-id 198.51.100.1
+             no bgp ebgp-requires-policy
+             neighbor 2001:db8::10 remote-as 64512
+             neighbor 2001:db8::10 timers 1 3
+             address-family ipv4 unicast
+              neighbor 2001:db8::10 activate
+             exit-address-family
+             address-family ipv6 unicast
+              neighbor 2001:db8::10 activate
+             exit-address-family
+
+            """);
+        var options = FrrInteropTests.Options(peer: "2001:db8::1", source: "2001:db8::10") with
+        {
+            RouterId = IPAddress.Parse("198.51.100.10"),
+            NextHopIPv6 = null,
+            NextHopIPv4 = IPAddress.Parse("198.51.100.10"),
+        };
+        await using var session = InProcessSpeaker.Create(node, options, output);
+        session.SetRoutes([new BgpRoute(IPNetwork.Parse("198.51.100.100/32")), new BgpRoute(IPNetwork.Parse("2001:db8:1::100/128"))]);
+        await session.StartAsync();
+        await session.WaitForStateAsync(BgpSessionState.Established).WaitAsync(Long);
+        await Poll.UntilAsync(async () => (await frr.PathsAsync("2001:db8:1::100/128")).Length == 1 && (await frr.PathsAsync("198.51.100.100/32")).Length == 1, Long,
+            () => frr.VtyshAsync("show bgp ipv6 unicast"));
+        Assert.Equal("2001:db8::10", (await frr.PathsAsync("2001:db8:1::100/128")).Single().GetProperty("nexthops")[0].GetProperty("ip").GetString());
+        Assert.Equal("198.51.100.10", (await frr.PathsAsync("198.51.100.100/32")).Single().GetProperty("nexthops")[0].GetProperty("ip").GetString());
     }
 }

@@ -354,7 +354,10 @@ internal sealed class BgpSessionStateMachine
         c.HoldDeadline = Deadline(_time.GetTimestamp(), c.Hold);
         c.KeepaliveDeadline = long.MaxValue;
         var open = BuildOpen();
-        open.TryWrite(_buffer, out var n);
+        if (!open.TryWrite(_buffer, out var n))
+        {
+            throw new InvalidOperationException("our OPEN does not fit 4096 octets (too many address families)");
+        }
         Send(c, _buffer.AsSpan(0, n));
         _counters.OpensSent++;
     }

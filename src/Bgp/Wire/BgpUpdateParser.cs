@@ -70,21 +70,22 @@ public ref struct ParsedUpdate
     public ReadOnlySpan<byte> MpUnreachNlri;
     public int MpUnreachCount;
     public int OtherAttributes;
+    public int AttributeCount;
 
     /// <summary>RFC 4724 End-of-RIB: an empty UPDATE (IPv4 unicast), or one holding only an empty MP_UNREACH_NLRI.</summary>
     public readonly bool IsEndOfRib(out AfiSafi family)
     {
         family = default;
-        if (WithdrawnCount != 0 || NlriCount != 0 || HasMpReach || HasOrigin || HasAsPath || HasNextHop || OtherAttributes != 0)
+        if (Withdrawn.Length != 0 || Nlri.Length != 0)
         {
             return false;
         }
-        if (!HasMpUnreach && Communities.IsEmpty && LargeCommunities.IsEmpty && !HasMed && !HasLocalPreference)
+        if (AttributeCount == 0)
         {
             family = AfiSafi.IPv4Unicast;
             return true;
         }
-        if (HasMpUnreach && MpUnreachCount == 0 && MpUnreachNlri.IsEmpty)
+        if (AttributeCount == 1 && HasMpUnreach && MpUnreachNlri.IsEmpty)
         {
             family = MpUnreachFamily;
             return true;
@@ -189,6 +190,7 @@ public static class BgpUpdateParser
                 return false;
             }
             word |= bit;
+            update.AttributeCount++;
 
             if (!TryReadAttribute(flags, type, value, whole, context, ref update, out error))
             {

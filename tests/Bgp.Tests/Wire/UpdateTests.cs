@@ -63,6 +63,18 @@ public sealed class UpdateTests
         Assert.Equal(AfiSafi.IPv6Unicast, v6!.EndOfRib);
     }
 
+    [Fact]
+    public void IsEndOfRib_UpdateWithOnlyAnAttribute_NotEndOfRib()
+    {
+        // ATOMIC_AGGREGATE alone, no NLRI: valid (attributes without routes are ignored), but not an End-of-RIB.
+        Assert.True(BgpUpdateParser.TryParse(Update([], Attr(0x40, 6), []), Ebgp4(), out var u, out _));
+        Assert.False(u.IsEndOfRib(out _));
+        // MP_UNREACH with a prefix is a withdrawal, not an End-of-RIB.
+        Assert.True(BgpUpdateParser.TryParse(Update([], Attr(0x80, 15, 0, 2, 1, 32, 0x20, 0x01, 0x0d, 0xb8), []), Ebgp4(), out u, out _));
+        Assert.False(u.IsEndOfRib(out _));
+        Assert.Equal(1, u.MpUnreachCount);
+    }
+
     public static TheoryData<string, byte[], byte, string> BadUpdates()
     {
         var good = Concat(Origin(), AsPath4(64512), NextHop(198, 51, 100, 1));

@@ -90,6 +90,13 @@ public sealed class FrrInteropTests(ITestOutputHelper output)
         Assert.Equal("65000:6:6", v6.GetProperty("largeCommunity").GetProperty("string").GetString());
         Assert.Single(await frr.PathsAsync("198.51.100.101/32"));
 
+        // FRR asks for our routes again (ROUTE-REFRESH): we resend them.
+        var updatesBefore = session.Counters.UpdatesSent;
+        await frr.VtyshAsync("clear bgp ipv4 unicast 198.51.100.10 soft in");
+        await Poll.UntilAsync(() => Task.FromResult(session.Counters.RouteRefreshesReceived == 1 && session.Counters.UpdatesSent > updatesBefore), Long,
+            () => Task.FromResult(session.Counters.ToString()));
+        Assert.Equal(BgpSessionState.Established, session.State);
+
         // Withdrawal within a second.
         session.SetRoutes([Routes[0], Routes[2]]);
         var withdrawn = await Poll.UntilAsync(async () => (await frr.PathsAsync("198.51.100.101/32")).Length == 0, Long, "withdrawal");

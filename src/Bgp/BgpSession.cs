@@ -30,6 +30,7 @@ public sealed partial class BgpSession : IAsyncDisposable
     private readonly Dictionary<int, CancellationTokenSource> _connecting = [];
     private readonly List<(BgpSessionState State, TaskCompletionSource Done)> _waiters = [];
     private readonly List<Task> _linkTasks = [];
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _armedDeadline = long.MinValue;
     private bool _disposed;
 
@@ -110,6 +111,13 @@ public sealed partial class BgpSession : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Completes when the session is disposed, and fails if the session hit an internal error it cannot recover from
+    /// (a bug, not a network or protocol failure, which it handles itself). A host should stop when it fails, so the
+    /// process restarts clean instead of limping.
+    /// </summary>
+    public Task Completion => _completion.Task;
 
     /// <summary>Starts connecting (unless <see cref="BgpSessionOptions.Passive"/>) and keeps the session up until stopped.</summary>
     public Task StartAsync(CancellationToken ct = default)
@@ -218,6 +226,25 @@ public sealed partial class BgpSession : IAsyncDisposable
             }
         }
         _timer.Dispose();
+        _completion.TrySetResult();
+    }
+
+    private void Fault(Exception e)
+    {
+        LogInternalError(_logger, Options.PeerAddress, e);
+        lock (_gate)
+        {
+            _disposed = true;
+            foreach (var cts in _connecting.Values)
+            {
+                cts.Cancel();
+            }
+            foreach (var link in _links.Values)
+            {
+                link.Abort();
+            }
+        }
+        _completion.TrySetException(e);
     }
 
     private void Run(Action<BgpSessionStateMachine> input)
@@ -232,15 +259,22 @@ public sealed partial class BgpSession : IAsyncDisposable
 
     private void OnTimer()
     {
-        lock (_gate)
+        try
         {
-            if (_disposed)
+            lock (_gate)
             {
-                return;
+                if (_disposed)
+                {
+                    return;
+                }
+                _armedDeadline = long.MinValue;
+                _machine.OnTimer();
+                Rearm();
             }
-            _armedDeadline = long.MinValue;
-            _machine.OnTimer();
-            Rearm();
+        }
+        catch (Exception e)
+        {
+            Fault(e);
         }
     }
 
@@ -282,6 +316,22 @@ public sealed partial class BgpSession : IAsyncDisposable
         _connecting[id] = cts;
         var task = Task.Run(async () =>
         {
+            try
+            {
+                await CompleteConnectAsync(id, cts).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                Fault(e);
+            }
+        });
+        _linkTasks.Add(task);
+        PruneTasks();
+    }
+
+    private async Task CompleteConnectAsync(int id, CancellationTokenSource cts)
+    {
+        {
             BgpConnection? connection = null;
             string? failure = null;
             try
@@ -322,16 +372,26 @@ public sealed partial class BgpSession : IAsyncDisposable
                 _machine.OnOutboundConnected(id, connection.Local, connection.Remote);
                 Rearm();
             }
-        });
-        _linkTasks.Add(task);
-        PruneTasks();
+        }
     }
 
     private void StartLink(Link link)
     {
-        _linkTasks.Add(Task.Run(() => ReadLoopAsync(link)));
-        _linkTasks.Add(Task.Run(() => WriteLoopAsync(link)));
+        _linkTasks.Add(Task.Run(() => Guard(ReadLoopAsync(link))));
+        _linkTasks.Add(Task.Run(() => Guard(WriteLoopAsync(link))));
         PruneTasks();
+    }
+
+    private async Task Guard(Task loop)
+    {
+        try
+        {
+            await loop.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Fault(e);
+        }
     }
 
     private void PruneTasks() => _linkTasks.RemoveAll(t => t.IsCompleted);
@@ -465,6 +525,9 @@ public sealed partial class BgpSession : IAsyncDisposable
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "BGP peer {Peer}: {Text}")]
     private static partial void LogNotice(ILogger logger, IPAddress peer, string text);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Critical, Message = "BGP peer {Peer}: internal error; the session has stopped")]
+    private static partial void LogInternalError(ILogger logger, IPAddress peer, Exception error);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "BGP peer {Peer}: connect failed: {Reason}")]
     private static partial void LogConnectFailed(ILogger logger, IPAddress peer, string? reason);

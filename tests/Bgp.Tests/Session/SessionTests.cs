@@ -229,4 +229,28 @@ public sealed class SessionTests
         await Eventually(() => p.Router.PeerEndOfRib.Contains(AfiSafi.IPv4Unicast), "End-of-RIB after them");
         Assert.Equal(10_000, p.Speaker.Counters.AdvertisedIPv4);
     }
+
+    private sealed class BrokenConnector : IBgpConnector
+    {
+        public Task<BgpConnection> ConnectAsync(CancellationToken ct) => throw new NotSupportedException("a bug in the transport");
+    }
+
+    [Fact]
+    public async Task Completion_UnexpectedInternalError_FaultsSoTheHostCanRestart()
+    {
+        var session = new BgpSession(Speaker(), new BrokenConnector(), null, new FakeTimeProvider(), new Random(1));
+        await session.StartAsync();
+        var error = await Assert.ThrowsAsync<NotSupportedException>(() => session.Completion.WaitAsync(Wait));
+        Assert.Equal("a bug in the transport", error.Message);
+    }
+
+    [Fact]
+    public async Task Completion_Disposed_CompletesNormally()
+    {
+        var session = new BgpSession(Speaker(), new InMemoryConnector { Refuse = true }, null, new FakeTimeProvider(), new Random(1));
+        await session.StartAsync();
+        await session.DisposeAsync();
+        await session.Completion.WaitAsync(Wait);
+        Assert.True(session.Completion.IsCompletedSuccessfully);
+    }
 }

@@ -106,6 +106,12 @@ public sealed class BackgroundProcess
         {
             if (Process.HasExited)
             {
+                // The last lines may still be on their way from the pipe: wait for end of output, then look again.
+                Process.WaitForExit();
+                if (Output.Contains(text, StringComparison.Ordinal))
+                {
+                    return;
+                }
                 throw new InvalidOperationException($"process exited ({Process.ExitCode}) before printing '{text}':\n{Output}");
             }
             if (deadline.Elapsed > timeout)
@@ -137,6 +143,13 @@ public sealed class BackgroundProcess
             }
             if (Process.HasExited)
             {
+                Process.WaitForExit();
+                output = Output;
+                at = from <= output.Length ? output.IndexOf(text, from, StringComparison.Ordinal) : -1;
+                if (at >= 0)
+                {
+                    return at + text.Length;
+                }
                 throw new InvalidOperationException($"process exited ({Process.ExitCode}) before printing '{text}':\n{output}");
             }
             if (deadline.Elapsed > timeout)

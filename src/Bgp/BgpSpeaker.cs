@@ -68,18 +68,16 @@ public sealed partial class BgpSpeaker : IAsyncDisposable
     {
         if (_options.ListenPort is { } port)
         {
-            var socket = _socketFactory?.Invoke(AddressFamily.InterNetworkV6) ?? new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+            var address = _options.ListenAddress;
+            Socket socket;
             try
             {
-                socket.DualMode = true;
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-                socket.Bind(new IPEndPoint(_options.ListenAddress, port));
-                socket.Listen(16);
+                socket = Listen(address, port);
             }
-            catch
+            catch (SocketException) when (address.Equals(IPAddress.IPv6Any))
             {
-                socket.Dispose();
-                throw;
+                // A node with IPv6 disabled: listen on IPv4 only.
+                socket = Listen(IPAddress.Any, port);
             }
             _listener = socket;
             lock (_gate)
@@ -92,6 +90,27 @@ public sealed partial class BgpSpeaker : IAsyncDisposable
             _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
         }
         return Task.CompletedTask;
+    }
+
+    private Socket Listen(IPAddress address, int port)
+    {
+        var socket = _socketFactory?.Invoke(address.AddressFamily) ?? new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = address.Equals(IPAddress.IPv6Any);
+            }
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(address, port));
+            socket.Listen(16);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -592,7 +592,15 @@ internal sealed class BgpSessionStateMachine
 
     private void Pump()
     {
-        var c = _connections.FirstOrDefault(x => x.Phase == Phase.Established);
+        // Runs after every received message: no LINQ here, the receive path allocates nothing.
+        Connection? c = null;
+        foreach (var x in _connections)
+        {
+            if (x.Phase == Phase.Established)
+            {
+                c = x;
+            }
+        }
         if (c is null || !Rib.HasWork)
         {
             return;
@@ -701,9 +709,17 @@ internal sealed class BgpSessionStateMachine
 
     private void UpdateState()
     {
+        var most = Phase.Connecting;
+        foreach (var c in _connections)
+        {
+            if (c.Phase > most)
+            {
+                most = c.Phase;
+            }
+        }
         var next = _connections.Count == 0
             ? (_running ? BgpSessionState.Active : BgpSessionState.Idle)
-            : _connections.Max(c => c.Phase) switch
+            : most switch
             {
                 Phase.Connecting => BgpSessionState.Connect,
                 Phase.OpenSent => BgpSessionState.OpenSent,

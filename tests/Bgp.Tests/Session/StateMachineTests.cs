@@ -603,3 +603,56 @@ public sealed class StateMachineTests
         Assert.Equal("peer AS 65000 is not the configured 64513 (sent NOTIFICATION 2/2 OPEN: bad peer AS)", h.Machine.LastError);
     }
 }
+
+/// <summary>The receive path (framing, validation, timers reset, state) allocates nothing per message.</summary>
+public sealed class ReceiveAllocationTests
+{
+    private sealed class NullOutput : IBgpSessionOutput
+    {
+        public int LastConnect;
+
+        public void Connect(int connectionId) => LastConnect = connectionId;
+
+        public void Send(int connectionId, ReadOnlySpan<byte> message)
+        {
+        }
+
+        public void Close(int connectionId)
+        {
+        }
+
+        public int SendRoom(int connectionId) => int.MaxValue;
+    }
+
+    [Fact]
+    public void OnMessage_KeepalivesAndUpdatesWhileEstablished_AllocateNothing()
+    {
+        var output = new NullOutput();
+        var machine = new BgpSessionStateMachine(FsmHarness.Defaults(), new FakeTimeProvider(), new Random(1), output);
+        machine.Start();
+        machine.OnOutboundConnected(output.LastConnect, null, null);
+        machine.OnMessage(output.LastConnect, FsmHarness.Encode(FsmHarness.PeerOpen()));
+        machine.OnMessage(output.LastConnect, FsmHarness.Keepalive());
+        Assert.Equal(BgpSessionState.Established, machine.State);
+        var keepalive = FsmHarness.Keepalive();
+        var update = Wire.Messages.Update([24, 203, 0, 113],
+            Wire.Messages.Concat(Wire.Messages.Origin(), Wire.Messages.AsPath4(64513), Wire.Messages.NextHop(203, 0, 113, 1), Wire.Messages.Attr(0xC0, 8, 0xFD, 0xE8, 0, 1)),
+            [32, 203, 0, 113, 9, 32, 203, 0, 113, 10]);
+        var id = output.LastConnect;
+        for (var i = 0; i < 100; i++)
+        {
+            machine.OnMessage(id, keepalive);
+            machine.OnMessage(id, update);
+        }
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            machine.OnMessage(id, keepalive);
+            machine.OnMessage(id, update);
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(BgpSessionState.Established, machine.State);
+        Assert.Equal(2 * 10_100, machine.Counters.PrefixesReceived);
+    }
+}

@@ -305,6 +305,13 @@ public sealed class FrrFeatureTests(ITestOutputHelper output)
         Assert.Equal(0, session.Counters.ConnectAttempts);
         await Poll.UntilAsync(async () => (await frr.PathsAsync("198.51.100.100/32")).Length == 1, Long, () => frr.VtyshAsync("show bgp ipv4 unicast"));
 
+        // Changed options replace the session (Cease "other configuration change"); the routes carry over.
+        var replaced = (await speaker.SetPeersAsync([FrrInteropTests.Options() with { Passive = true, Password = "listen-Key", HoldTime = TimeSpan.FromSeconds(6) }])).Single();
+        Assert.NotSame(session, replaced);
+        await replaced.WaitForStateAsync(BgpSessionState.Established).WaitAsync(Long);
+        Assert.Contains("Other Configuration Change", await frr.VtyshAsync("show bgp neighbor 198.51.100.10"), StringComparison.OrdinalIgnoreCase);
+        await Poll.UntilAsync(async () => (await frr.PathsAsync("198.51.100.100/32")).Length == 1, Long, () => frr.VtyshAsync("show bgp ipv4 unicast"));
+
         // Removing the peer ends the session with Cease "peer de-configured".
         await speaker.SetPeersAsync([]);
         await Poll.UntilAsync(async () => (await frr.VtyshAsync("show bgp neighbor 198.51.100.10")).Contains("Peer De-configured", StringComparison.OrdinalIgnoreCase), Long,

@@ -180,7 +180,20 @@ public sealed partial class BgpSession : IAsyncDisposable
             }
             _waiters.Add((state, done));
         }
-        return done.Task.WaitAsync(ct);
+        if (ct.CanBeCanceled)
+        {
+            // A cancelled wait leaves nothing behind in the waiter list.
+            var registration = ct.Register(() =>
+            {
+                lock (_gate)
+                {
+                    _waiters.Remove((state, done));
+                }
+                done.TrySetCanceled(ct);
+            });
+            _ = done.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        return done.Task;
     }
 
     /// <summary>Hands the session a connection the peer opened to us (from <see cref="BgpSpeaker"/>'s listener).</summary>

@@ -253,4 +253,16 @@ public sealed class SessionTests
         await session.Completion.WaitAsync(Wait);
         Assert.True(session.Completion.IsCompletedSuccessfully);
     }
+
+    [Fact]
+    public async Task WaitForStateAsync_Cancelled_ThrowsAndLaterStatesStillReported()
+    {
+        await using var p = new Pair();
+        using var cts = new CancellationTokenSource();
+        var cancelled = p.Speaker.WaitForStateAsync(BgpSessionState.Established, cts.Token);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        await p.StartAsync();
+        Assert.Equal(BgpSessionState.Established, p.Speaker.State);
+    }
 }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace BareLb.NetTestSupport;
@@ -108,6 +110,41 @@ public sealed class NetworkNamespace : IAsyncDisposable
         }
         return process;
     }
+
+    /// <summary>
+    /// Creates a socket that lives in this namespace, so that in-process code can talk on the test network. The
+    /// socket is made on a short-lived thread that first joins the namespace (<c>setns</c>) and then ends; a socket
+    /// keeps the namespace it was created in, and no pool thread ever changes namespace.
+    /// </summary>
+    public Socket CreateSocket(AddressFamily family, SocketType type = SocketType.Stream, ProtocolType protocol = ProtocolType.Tcp)
+    {
+        Socket? socket = null;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var handle = File.OpenHandle($"/var/run/netns/{Name}", FileMode.Open, FileAccess.Read);
+                if (SetNamespace(handle.DangerousGetHandle().ToInt32(), CloneNewNet) != 0)
+                {
+                    throw new InvalidOperationException($"setns into {Name} failed: errno {Marshal.GetLastPInvokeError()}");
+                }
+                socket = new Socket(family, type, protocol);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return socket ?? throw new InvalidOperationException($"cannot create a socket in {Name}", error);
+    }
+
+    private const int CloneNewNet = 0x40000000;
+
+    [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static extern int SetNamespace(int fd, int nstype);
 
     public async ValueTask DisposeAsync()
     {

@@ -112,6 +112,12 @@ public sealed class BackgroundProcess
         {
             if (Process.HasExited)
             {
+                // The last lines may still be on their way from the pipe: wait for end of output, then look again.
+                Process.WaitForExit();
+                if (Output.Contains(text, StringComparison.Ordinal))
+                {
+                    return;
+                }
                 throw new InvalidOperationException($"process exited ({Process.ExitCode}) before printing '{text}':\n{Output}");
             }
             if (deadline.Elapsed > timeout)
@@ -127,6 +133,37 @@ public sealed class BackgroundProcess
     {
         await Process.StandardInput.WriteLineAsync(line).ConfigureAwait(false);
         await Process.StandardInput.FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until <paramref name="text"/> appears in the output after position <paramref name="from"/>; returns the position after it.</summary>
+    public async Task<int> WaitForOutputAfterAsync(int from, string text, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var output = Output;
+            var at = from <= output.Length ? output.IndexOf(text, from, StringComparison.Ordinal) : -1;
+            if (at >= 0)
+            {
+                return at + text.Length;
+            }
+            if (Process.HasExited)
+            {
+                Process.WaitForExit();
+                output = Output;
+                at = from <= output.Length ? output.IndexOf(text, from, StringComparison.Ordinal) : -1;
+                if (at >= 0)
+                {
+                    return at + text.Length;
+                }
+                throw new InvalidOperationException($"process exited ({Process.ExitCode}) before printing '{text}':\n{output}");
+            }
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"'{text}' not printed within {timeout}:\n{output}");
+            }
+            await Task.Delay(20, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>SIGKILL: the process gets no chance to clean up, as when a node dies.</summary>

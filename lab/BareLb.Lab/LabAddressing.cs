@@ -11,7 +11,9 @@ namespace BareLb.Lab;
 ///   client       198.51.100.250   2001:db8:100::1:fa
 ///   pools        198.51.100.16-127, 198.51.100.200-220, 203.0.113.0/28, 2001:db8:100::1-ff, 2001:db8:200::1-f
 /// </code>
-/// Infrastructure addresses stay clear of the pools, so the controller never hands one out.
+/// Infrastructure addresses stay clear of the pools, so the controller never hands one out. In BGP mode a router
+/// (198.51.100.1, 2001:db8:100::1:1, AS 64513) peers with every node (AS 64512) and the client sits behind it on
+/// 203.0.113.128/25 and 2001:db8:300::/64, reaching the pools only through the routes the nodes advertise.
 /// </summary>
 public static class LabAddressing
 {
@@ -26,6 +28,17 @@ public static class LabAddressing
 
     /// <summary>Ranges the client reaches on-link (the LAN, plus pool ranges outside the LAN prefix), as a real LAN's router would.</summary>
     public static IReadOnlyList<string> OnLinkRoutes { get; } = ["203.0.113.0/24", "2001:db8:200::/64"];
+
+    /// <summary>BGP mode: the router on the LAN, and the client's network behind it.</summary>
+    public static IPAddress RouterV4 { get; } = IPAddress.Parse("198.51.100.1");
+    public static IPAddress RouterV6 { get; } = IPAddress.Parse("2001:db8:100::1:1");
+    public static IPAddress RouterOutsideV4 { get; } = IPAddress.Parse("203.0.113.129");
+    public static IPAddress RouterOutsideV6 { get; } = IPAddress.Parse("2001:db8:300::1");
+    public static IPAddress OutsideClientV4 { get; } = IPAddress.Parse("203.0.113.130");
+    public static IPAddress OutsideClientV6 { get; } = IPAddress.Parse("2001:db8:300::2");
+    public const int OutsidePrefixV4 = 25;
+    public const uint RouterAsn = 64513;
+    public const uint NodeAsn = 64512;
 
     public static IPAddress NodeV4(int n) => IPAddress.Parse($"198.51.100.{2 + n}");
 

@@ -11,9 +11,14 @@ using k8s.Models;
 
 namespace BareLb.Lab;
 
+public enum LabMode { Layer2, Bgp }
+
 public sealed record LabOptions
 {
     public int Nodes { get; init; } = 3;
+
+    /// <summary>Layer 2: the client on the nodes' LAN. BGP: the client behind a router (FRR) that peers with the nodes.</summary>
+    public LabMode Mode { get; init; } = LabMode.Layer2;
 
     /// <summary>The repository (crds/, examples/, the built programs).</summary>
     public required string RepositoryRoot { get; init; }
@@ -82,6 +87,9 @@ public sealed class LabEnvironment : IAsyncDisposable
     public NetworkNamespace Switch { get; private set; } = null!;
     public NetworkNamespace ApiNamespace { get; private set; } = null!;
     public NetworkNamespace ClientNamespace { get; private set; } = null!;
+
+    /// <summary>BGP mode only: the router namespace (FRR), between the LAN and the client.</summary>
+    public NetworkNamespace? RouterNamespace { get; private set; }
     public IReadOnlyList<LabNode> Nodes { get; private set; } = [];
     public LabProcess ApiServer { get; private set; } = null!;
     public LabProcess Controller { get; private set; } = null!;
@@ -140,10 +148,17 @@ public sealed class LabEnvironment : IAsyncDisposable
         await AttachAsync(ApiNamespace, 0, LabAddressing.ApiV4, LabAddressing.ApiV6, ct).ConfigureAwait(false);
 
         ClientNamespace = await NamespaceAsync("client", ct).ConfigureAwait(false);
-        await AttachAsync(ClientNamespace, 99, LabAddressing.ClientV4, LabAddressing.ClientV6, ct).ConfigureAwait(false);
-        foreach (var route in LabAddressing.OnLinkRoutes)
+        if (Options.Mode == LabMode.Bgp)
         {
-            await ClientNamespace.IpAsync(ct, route.Contains(':') ? "-6" : "-4", "route", "add", route, "dev", "eth0").ConfigureAwait(false);
+            await BuildRouterAsync(ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await AttachAsync(ClientNamespace, 99, LabAddressing.ClientV4, LabAddressing.ClientV6, ct).ConfigureAwait(false);
+            foreach (var route in LabAddressing.OnLinkRoutes)
+            {
+                await ClientNamespace.IpAsync(ct, route.Contains(':') ? "-6" : "-4", "route", "add", route, "dev", "eth0").ConfigureAwait(false);
+            }
         }
 
         var nodes = new List<LabNode>();
@@ -160,9 +175,94 @@ public sealed class LabEnvironment : IAsyncDisposable
                   }
                 }
                 """, ct: ct).ConfigureAwait(false);
+            if (Options.Mode == LabMode.Bgp)
+            {
+                // Replies to the client behind the router go back through it.
+                await ns.IpAsync(ct, "-4", "route", "add", "default", "via", LabAddressing.RouterV4.ToString()).ConfigureAwait(false);
+                await ns.IpAsync(ct, "-6", "route", "add", "default", "via", LabAddressing.RouterV6.ToString()).ConfigureAwait(false);
+            }
             nodes.Add(new LabNode { Name = $"node{n}", Index = n, Namespace = ns, V4 = LabAddressing.NodeV4(n), V6 = LabAddressing.NodeV6(n), Mac = mac });
         }
         Nodes = nodes;
+    }
+
+    /// <summary>
+    /// The router: on the LAN as .1, and on a second link to the client (a veth pair: the client's only way in). It
+    /// forwards, and hashes flows by ports too, so one client's connections spread over every next hop (ECMP).
+    /// </summary>
+    private async Task BuildRouterAsync(CancellationToken ct)
+    {
+        RouterNamespace = await NamespaceAsync("router", ct).ConfigureAwait(false);
+        await AttachAsync(RouterNamespace, 98, LabAddressing.RouterV4, LabAddressing.RouterV6, ct).ConfigureAwait(false);
+        await RouterNamespace.IpAsync(ct, "link", "add", "eth1", "type", "veth", "peer", "name", "eth0", "netns", ClientNamespace.Name).ConfigureAwait(false);
+        await RouterNamespace.IpAsync(ct, "addr", "add", $"{LabAddressing.RouterOutsideV4}/{LabAddressing.OutsidePrefixV4}", "dev", "eth1").ConfigureAwait(false);
+        await RouterNamespace.IpAsync(ct, "addr", "add", $"{LabAddressing.RouterOutsideV6}/64", "dev", "eth1", "nodad").ConfigureAwait(false);
+        await RouterNamespace.IpAsync(ct, "link", "set", "eth1", "up").ConfigureAwait(false);
+        await RouterNamespace.ExecCheckedAsync("sysctl", ["-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+            "net.ipv4.fib_multipath_hash_policy=1", "net.ipv6.fib_multipath_hash_policy=1"], ct: ct).ConfigureAwait(false);
+        await ClientNamespace.IpAsync(ct, "addr", "add", $"{LabAddressing.OutsideClientV4}/{LabAddressing.OutsidePrefixV4}", "dev", "eth0").ConfigureAwait(false);
+        await ClientNamespace.IpAsync(ct, "addr", "add", $"{LabAddressing.OutsideClientV6}/64", "dev", "eth0", "nodad").ConfigureAwait(false);
+        await ClientNamespace.IpAsync(ct, "link", "set", "eth0", "up").ConfigureAwait(false);
+        await ClientNamespace.IpAsync(ct, "-4", "route", "add", "default", "via", LabAddressing.RouterOutsideV4.ToString()).ConfigureAwait(false);
+        await ClientNamespace.IpAsync(ct, "-6", "route", "add", "default", "via", LabAddressing.RouterOutsideV6.ToString()).ConfigureAwait(false);
+    }
+
+    /// <summary>FRR (zebra + bgpd) on the router, peering with every node; routes reach the kernel with all their next hops.</summary>
+    private async Task StartRouterAsync(CancellationToken ct)
+    {
+        var dir = Path.Combine(WorkDirectory, "frr");
+        Directory.CreateDirectory(dir);
+        var neighbours = string.Join('\n', Nodes.Select(n => $" neighbor {n.V4} peer-group nodes"));
+        await File.WriteAllTextAsync(Path.Combine(dir, "zebra.conf"), "hostname zebra\n", ct).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(dir, "bgpd.conf"), $$"""
+            frr defaults traditional
+            hostname router
+            router bgp {{LabAddressing.RouterAsn}}
+             bgp router-id {{LabAddressing.RouterV4}}
+             no bgp ebgp-requires-policy
+             bgp bestpath as-path multipath-relax
+             neighbor nodes peer-group
+             neighbor nodes remote-as {{LabAddressing.NodeAsn}}
+             neighbor nodes timers 1 3
+            {{neighbours}}
+             address-family ipv4 unicast
+              maximum-paths 16
+             exit-address-family
+             address-family ipv6 unicast
+              neighbor nodes activate
+              maximum-paths 16
+             exit-address-family
+
+            """, ct).ConfigureAwait(false);
+        // The daemons drop to the frr user (vty sockets belong to its frrvty group); it must own the directory.
+        await Shell.RunCheckedAsync("chown", ["-R", "frr:frr", dir], ct).ConfigureAwait(false);
+        string[] common = ["--vty_socket", dir, "-P", "0", "-u", "frr", "-g", "frr", "--log", "stdout"];
+        Start("zebra", RouterNamespace!, "/usr/lib/frr/zebra", ["-f", Path.Combine(dir, "zebra.conf"), "-i", Path.Combine(dir, "zebra.pid"),
+            "-z", Path.Combine(dir, "zserv.api"), .. common]);
+        var zebraApi = Path.Combine(dir, "zserv.api");
+        for (var wait = 0; wait < 100 && !File.Exists(zebraApi); wait++)
+        {
+            await Task.Delay(50, ct).ConfigureAwait(false);
+        }
+        Start("bgpd", RouterNamespace!, "/usr/lib/frr/bgpd", ["-f", Path.Combine(dir, "bgpd.conf"), "-i", Path.Combine(dir, "bgpd.pid"),
+            "-z", zebraApi, .. common]);
+    }
+
+    /// <summary>BGP mode: how many next hops the router's kernel has for the address (its ECMP route).</summary>
+    public async Task<int> NextHopsAsync(IPAddress address, CancellationToken ct = default)
+    {
+        var text = await RouterNamespace!.IpAsync(ct, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "-6" : "-4",
+            "route", "show", address.ToString()).ConfigureAwait(false);
+        var hops = text.Split('\n').Count(l => l.Contains("nexthop via", StringComparison.Ordinal));
+        return hops > 0 ? hops : text.Contains(" via ", StringComparison.Ordinal) ? 1 : 0;
+    }
+
+    /// <summary>Runs vtysh against the lab's FRR (BGP mode).</summary>
+    public async Task<string> VtyshAsync(string command, CancellationToken ct = default)
+    {
+        var result = await RouterNamespace!.ExecAsync("vtysh", ["--vty_socket", Path.Combine(WorkDirectory, "frr"), "-c", command], TimeSpan.FromSeconds(15), ct).ConfigureAwait(false);
+        result.EnsureSuccess();
+        return result.StandardOutput;
     }
 
     /// <summary>Plugs a namespace into the bridge as eth0 with its addresses; returns eth0's MAC.</summary>
@@ -194,10 +294,20 @@ public sealed class LabEnvironment : IAsyncDisposable
         _apiSockets = new NamespaceSockets(ApiNamespace.Name);
         _client = new KubernetesClient(ApiConnection.FromKubeconfig(KubeconfigPath) with { ConnectCallback = _apiSockets.ConnectCallback });
 
+        if (Options.Mode == LabMode.Bgp)
+        {
+            _progress("starting FRR on the router (zebra, bgpd)");
+            await StartRouterAsync(ct).ConfigureAwait(false);
+        }
         if (Options.ApplyExamples)
         {
             _progress("kubectl apply -f examples/");
             await KubectlAsync(ct, "apply", "-f", Path.Combine(Options.RepositoryRoot, "examples")).ConfigureAwait(false);
+            if (Options.Mode == LabMode.Bgp)
+            {
+                _progress("kubectl apply -f lab/bgp.yaml (a BGPPeer for the router, a BGPAdvertisement for every pool)");
+                await KubectlAsync(ct, "apply", "-f", Path.Combine(Options.RepositoryRoot, "lab", "bgp.yaml")).ConfigureAwait(false);
+            }
         }
         else
         {

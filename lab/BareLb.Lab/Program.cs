@@ -29,9 +29,15 @@ root.SetAction(async (parse, ct) =>
         Console.WriteLine(removed == 0 ? "no kept lab to remove" : $"removed {removed} lab(s)");
         return 0;
     }
-    if (parse.GetValue(mode) != "l2")
+    var labMode = parse.GetValue(mode) switch
     {
-        Console.Error.WriteLine($"barelb-lab: --mode {parse.GetValue(mode)}: only l2 is available in this build (BGP mode comes with the BGP speaker)");
+        "l2" => (LabMode?)LabMode.Layer2,
+        "bgp" => LabMode.Bgp,
+        _ => null,
+    };
+    if (labMode is null)
+    {
+        Console.Error.WriteLine($"barelb-lab: --mode: \"{parse.GetValue(mode)}\" is not l2 or bgp");
         return 2;
     }
     if (NetnsCapability.MissingReason is { } why)
@@ -39,7 +45,7 @@ root.SetAction(async (parse, ct) =>
         Console.Error.WriteLine($"barelb-lab: {why}");
         return 2;
     }
-    return await RunAsync(parse.GetValue(nodes), parse.GetValue(failover), parse.GetValue(ipv6), parse.GetValue(dual), parse.GetValue(keep),
+    return await RunAsync(parse.GetValue(nodes), labMode.Value, parse.GetValue(failover), parse.GetValue(ipv6), parse.GetValue(dual), parse.GetValue(keep),
         parse.GetValue(stateRoot)!, ct);
 });
 
@@ -64,7 +70,7 @@ root.Subcommands.Add(agent);
 
 return await root.Parse(args).InvokeAsync();
 
-static async Task<int> RunAsync(int nodeCount, bool failover, bool ipv6, bool dual, bool keep, string stateRoot, CancellationToken ct)
+static async Task<int> RunAsync(int nodeCount, LabMode mode, bool failover, bool ipv6, bool dual, bool keep, string stateRoot, CancellationToken ct)
 {
     var clock = Stopwatch.StartNew();
     void Say(string text) => Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {text}");
@@ -76,10 +82,25 @@ static async Task<int> RunAsync(int nodeCount, bool failover, bool ipv6, bool du
     LabEnvironment? lab = null;
     try
     {
-        lab = await LabEnvironment.StartAsync(new LabOptions { Nodes = nodeCount, RepositoryRoot = repo, StateRoot = stateRoot }, Say, stop.Token);
+        lab = await LabEnvironment.StartAsync(new LabOptions { Nodes = nodeCount, Mode = mode, RepositoryRoot = repo, StateRoot = stateRoot }, Say, stop.Token);
         Say("waiting for every LoadBalancer Service to get its addresses");
         var services = await lab.WaitForAddressesAsync(TimeSpan.FromSeconds(60), stop.Token);
 
+        if (mode == LabMode.Bgp)
+        {
+            Say($"waiting for the router to have a route with all {nodeCount} nodes as next hops for every address");
+            var addresses = services.SelectMany(s => s.Status?.LoadBalancer?.Ingress ?? []).Select(i => IPAddress.Parse(i.Ip)).Distinct().ToList();
+            var deadline = Stopwatch.StartNew();
+            while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                var hops = await Task.WhenAll(addresses.Select(a => lab.NextHopsAsync(a, stop.Token)));
+                if (hops.All(h => h == nodeCount))
+                {
+                    break;
+                }
+                await Task.Delay(250, stop.Token);
+            }
+        }
         Say("asking every address from the client namespace (HTTP, as curl)");
         var rows = new List<string[]>();
         foreach (var service in services.OrderBy(s => s.Metadata.NamespaceProperty).ThenBy(s => s.Metadata.Name))
@@ -89,7 +110,10 @@ static async Task<int> RunAsync(int nodeCount, bool failover, bool ipv6, bool du
             {
                 var address = IPAddress.Parse(ingress.Ip);
                 var answer = await AnswerAsync(lab, address, port, stop.Token);
-                var owner = lab.NodeByMac(await lab.ClientNeighbourAsync(address, stop.Token))?.Name ?? "-";
+                // Layer 2: the node whose MAC the client resolved. BGP: the router spreads flows over every node (ECMP).
+                var owner = mode == LabMode.Bgp
+                    ? $"ECMP ({await lab.NextHopsAsync(address, stop.Token)} next hops)"
+                    : lab.NodeByMac(await lab.ClientNeighbourAsync(address, stop.Token))?.Name ?? "-";
                 rows.Add([$"{service.Metadata.NamespaceProperty}/{service.Metadata.Name}", $"{Host(address)}:{port}", owner, answer ?? "(no answer)", "-"]);
             }
             if (service.Status?.LoadBalancer?.Ingress is not { Count: > 0 })

@@ -10,6 +10,9 @@ public interface IResourceInformer
     bool HasSynced { get; }
 
     Task WaitForSyncAsync(CancellationToken ct);
+
+    /// <summary>Lists, watches and delivers changes until <paramref name="ct"/> is cancelled, then returns.</summary>
+    Task RunAsync(CancellationToken ct);
 }
 
 public static class InformerSync

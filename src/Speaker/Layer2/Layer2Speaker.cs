@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text.Json.Nodes;
+using BareLb.Api.Models;
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Events;
 using BareLb.Layer2;
@@ -19,7 +21,7 @@ public sealed partial class Layer2Speaker : IDisposable
     private readonly string _node;
     private readonly Layer2Announcer _announcer;
     private readonly EventRecorder _events;
-    private readonly ServiceL2StatusWriter _status;
+    private readonly AnnouncementStatusWriter<ServiceL2Status> _status;
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private Dictionary<IPAddress, Layer2Address> _owned = [];
@@ -27,7 +29,7 @@ public sealed partial class Layer2Speaker : IDisposable
     private IReadOnlySet<string> _deadNodes = new HashSet<string>();
     private HashSet<IPAddress> _reportedFailures = [];
 
-    public Layer2Speaker(string node, Layer2Announcer announcer, EventRecorder events, ServiceL2StatusWriter status, ILogger logger)
+    public Layer2Speaker(string node, Layer2Announcer announcer, EventRecorder events, AnnouncementStatusWriter<ServiceL2Status> status, ILogger logger)
     {
         _node = node;
         _announcer = announcer;
@@ -118,7 +120,7 @@ public sealed partial class Layer2Speaker : IDisposable
     private void PublishStatus()
     {
         var announced = _announcer.Announcements.Where(a => !a.NoAllowedInterface).ToDictionary(a => a.Address);
-        List<L2StatusEntry> entries;
+        List<StatusEntry> entries;
         IReadOnlySet<string> dead;
         lock (_gate)
         {
@@ -141,7 +143,14 @@ public sealed partial class Layer2Speaker : IDisposable
             entries = [.. byService.Select(kv =>
             {
                 var slash = kv.Key.IndexOf('/', StringComparison.Ordinal);
-                return new L2StatusEntry(kv.Key[..slash], kv.Key[(slash + 1)..], [.. kv.Value]);
+                var (ns, name) = (kv.Key[..slash], kv.Key[(slash + 1)..]);
+                return new StatusEntry(ns, name, new JsonObject
+                {
+                    ["node"] = _node,
+                    ["serviceName"] = name,
+                    ["serviceNamespace"] = ns,
+                    ["interfaces"] = new JsonArray([.. kv.Value.Select(i => (JsonNode)new JsonObject { ["name"] = i })]),
+                });
             })];
             dead = _deadNodes;
         }

@@ -9,8 +9,14 @@ public sealed record NodeInfo(
     string Name,
     IReadOnlyDictionary<string, string> Labels,
     bool NetworkUnavailable = false,
-    IPAddress? InternalAddress = null)
+    IReadOnlyList<IPAddress>? InternalAddresses = null)
 {
+    /// <summary>The node's InternalIPs (one per family on a dual-stack node).</summary>
+    public IReadOnlyList<IPAddress> Addresses => InternalAddresses ?? [];
+
+    /// <summary>The first InternalIP: where the node's speaker is reached for membership.</summary>
+    public IPAddress? InternalAddress => Addresses.FirstOrDefault();
+
     /// <summary>The well-known label that takes a node out of every external load balancer (as cloud providers honour it).</summary>
     public const string ExcludeFromExternalLoadBalancers = "node.kubernetes.io/exclude-from-external-load-balancers";
 
@@ -19,15 +25,15 @@ public sealed record NodeInfo(
     public static NodeInfo From(V1Node node)
     {
         var conditions = node.Status?.Conditions ?? [];
-        var internalIp = (node.Status?.Addresses ?? [])
+        var internalIps = (node.Status?.Addresses ?? [])
             .Where(a => a.Type == "InternalIP" && IPAddress.TryParse(a.Address, out _))
             .Select(a => IPAddress.Parse(a.Address))
-            .FirstOrDefault();
+            .ToList();
         return new NodeInfo(
             node.Metadata.Name ?? "",
             node.Metadata.LabelsOrEmpty(),
             conditions.Any(c => c.Type == "NetworkUnavailable" && c.Status == "True"),
-            internalIp);
+            internalIps);
     }
 }
 

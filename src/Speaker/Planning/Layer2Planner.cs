@@ -1,7 +1,5 @@
 using System.Net;
-using BareLb.Api;
 using BareLb.Api.Config;
-using BareLb.Kubernetes;
 using k8s.Models;
 
 namespace BareLb.Speaker.Planning;
@@ -44,23 +42,17 @@ public static class Layer2Planner
         var byAddress = new Dictionary<IPAddress, (string Pool, List<V1Service> Services)>();
         foreach (var service in input.Services)
         {
-            if (service.Spec?.Type != "LoadBalancer" ||
-                !string.Equals(service.Spec.LoadBalancerClass, input.LoadBalancerClass, StringComparison.Ordinal) ||
-                service.Metadata.DeletionTimestamp is not null)
+            if (!ServiceAddresses.IsOurs(service, input.LoadBalancerClass))
             {
                 continue;
             }
-            foreach (var ingress in service.Status?.LoadBalancer?.Ingress ?? [])
+            foreach (var address in ServiceAddresses.Addresses(service))
             {
-                if (ingress.Ip is not { } text || !IPAddress.TryParse(text, out var address))
-                {
-                    continue;
-                }
                 if (byAddress.TryGetValue(address, out var entry))
                 {
                     entry.Services.Add(service);
                 }
-                else if (PoolOf(input.Config, service, address) is { } pool)
+                else if (ServiceAddresses.PoolOf(input.Config, service, address) is { } pool)
                 {
                     byAddress[address] = (pool, [service]);
                 }
@@ -79,7 +71,7 @@ public static class Layer2Planner
             var candidates = input.Nodes.Values
                 .Where(node => input.LiveSpeakers.Contains(node.Name) && !node.NetworkUnavailable && !node.ExcludedFromLoadBalancers &&
                     advertisements.Any(a => a.SelectsNode(node.Labels)) &&
-                    services.Any(s => CanServe(node.Name, s, input.Endpoints)))
+                    services.Any(s => ServiceAddresses.CanServe(node.Name, s, input.Endpoints)))
                 .Select(node => node.Name)
                 .Order(StringComparer.Ordinal)
                 .ToList();
@@ -91,11 +83,6 @@ public static class Layer2Planner
         return plan;
     }
 
-    private static bool CanServe(string node, V1Service service, IReadOnlyDictionary<string, ServiceEndpoints> endpoints)
-    {
-        var ready = endpoints.GetValueOrDefault(Key(service)) ?? ServiceEndpoints.None;
-        return service.Spec.ExternalTrafficPolicy == "Local" ? ready.NodesWithReadyEndpoints.Contains(node) : ready.AnyReady;
-    }
 
     private static IReadOnlyList<string>? InterfacesOn(NodeInfo node, IReadOnlyList<L2AdvertisementConfig> advertisements)
     {
@@ -105,18 +92,8 @@ public static class Layer2Planner
             : [.. selecting.SelectMany(a => a.Interfaces).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>The pool the controller recorded, if it still holds the address; else the first pool that does.</summary>
-    private static string? PoolOf(BareLbConfig config, V1Service service, IPAddress address)
-    {
-        if (service.Metadata.AnnotationsOrEmpty().GetValueOrDefault(Annotations.IPAllocatedFromPool) is { } annotated &&
-            config.FindPool(annotated) is { } recorded && recorded.Ranges.Any(r => r.Contains(address)))
-        {
-            return recorded.Name;
-        }
-        return config.Pools.FirstOrDefault(p => p.Ranges.Any(r => r.Contains(address)))?.Name;
-    }
 
-    public static string Key(V1Service service) => $"{service.Metadata.NamespaceProperty}/{service.Metadata.Name}";
+    public static string Key(V1Service service) => ServiceAddresses.Key(service);
 
     private static int CompareAddresses(IPAddress a, IPAddress b)
     {

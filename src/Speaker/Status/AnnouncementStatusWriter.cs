@@ -5,42 +5,47 @@ using BareLb.Api;
 using BareLb.Api.Models;
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Informers;
+using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace BareLb.Speaker.Status;
 
-/// <summary>One ServiceL2Status this node should show: the Service it announces and on which interfaces.</summary>
-public sealed record L2StatusEntry(string ServiceNamespace, string ServiceName, IReadOnlyList<string> Interfaces);
+/// <summary>One status object this node should show for one Service: its status body.</summary>
+public sealed record StatusEntry(string ServiceNamespace, string ServiceName, JsonObject Status);
 
 /// <summary>
-/// Keeps this node's ServiceL2Status objects equal to what it announces: one per announced Service, created when it
-/// starts announcing and deleted when it stops. It also deletes the statuses that a dead speaker left for a Service this
-/// node has taken over, since their writer can no longer do it. Writes happen in the background with a backoff; the
-/// answering path never waits for the API.
+/// Keeps this node's announcement status objects (ServiceL2Status or ServiceBGPStatus) equal to what it announces:
+/// one per announced Service, created when it starts announcing and deleted when it stops. It also deletes the
+/// statuses a dead speaker left for a Service this node has taken over, since their writer cannot. Writes happen in
+/// the background with a backoff; announcing never waits for the API.
 /// </summary>
-public sealed partial class ServiceL2StatusWriter(
+public sealed partial class AnnouncementStatusWriter<T>(
     IKubernetesClient client,
+    ResourceType<T> type,
+    string prefix,
     string ns,
     string node,
-    ResourceInformer<ServiceL2Status> informer,
+    ResourceInformer<T> informer,
+    Func<T, object?> statusOf,
+    Func<T> create,
     TimeProvider time,
-    ILogger logger)
+    ILogger logger) where T : CustomResource
 {
     private static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly object _gate = new();
-    private IReadOnlyDictionary<string, L2StatusEntry> _desired = new Dictionary<string, L2StatusEntry>();
+    private IReadOnlyDictionary<string, StatusEntry> _desired = new Dictionary<string, StatusEntry>();
     private IReadOnlySet<string> _deadNodes = new HashSet<string>();
 
     /// <summary>Sets what this node announces, and which other nodes are known dead (their statuses for our Services go).</summary>
-    public void SetDesired(IEnumerable<L2StatusEntry> entries, IReadOnlySet<string> deadNodes)
+    public void SetDesired(IEnumerable<StatusEntry> entries, IReadOnlySet<string> deadNodes)
     {
         lock (_gate)
         {
-            _desired = entries.ToDictionary(e => NameFor(node, e.ServiceNamespace, e.ServiceName));
+            _desired = entries.ToDictionary(e => NameFor(prefix, node, e.ServiceNamespace, e.ServiceName));
             _deadNodes = deadNodes;
         }
         Signal();
@@ -48,17 +53,20 @@ public sealed partial class ServiceL2StatusWriter(
 
     public void Signal()
     {
-        if (_signal.CurrentCount == 0)
+        try
         {
-            try
+            if (_signal.CurrentCount == 0)
             {
                 _signal.Release();
             }
-            catch (SemaphoreFullException)
-            {
-            }
+        }
+        catch (SemaphoreFullException)
+        {
         }
     }
+
+    /// <summary>True when this node wrote statuses of this kind before (found at start): a restart of its speaker.</summary>
+    public bool HasOwnStatuses => informer.List().Any(s => s.Metadata.LabelsOrEmpty().GetValueOrDefault(StatusLabels.Node) == node);
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -73,7 +81,7 @@ public sealed partial class ServiceL2StatusWriter(
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                LogWriteFailed(backoff, e.Message);
+                LogWriteFailed(type.Kind, backoff, e.Message);
                 await Task.Delay(backoff, time, ct).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
                 Signal();
@@ -92,7 +100,7 @@ public sealed partial class ServiceL2StatusWriter(
 
     private async Task ReconcileAsync(CancellationToken ct)
     {
-        IReadOnlyDictionary<string, L2StatusEntry> desired;
+        IReadOnlyDictionary<string, StatusEntry> desired;
         IReadOnlySet<string> dead;
         lock (_gate)
         {
@@ -108,7 +116,7 @@ public sealed partial class ServiceL2StatusWriter(
             {
                 await CreateAsync(name, entry, ct).ConfigureAwait(false);
             }
-            else if (!Matches(current.Status, entry))
+            else if (!JsonNode.DeepEquals(JsonNode.Parse(KubernetesJson.Serialize(statusOf(current))), entry.Status))
             {
                 await PatchStatusAsync(name, entry, ct).ConfigureAwait(false);
             }
@@ -128,75 +136,55 @@ public sealed partial class ServiceL2StatusWriter(
         }
     }
 
-    private async Task CreateAsync(string name, L2StatusEntry entry, CancellationToken ct)
+    private async Task CreateAsync(string name, StatusEntry entry, CancellationToken ct)
     {
-        var status = new ServiceL2Status
+        var status = create();
+        status.Kind = type.Kind;
+        status.Metadata = new V1ObjectMeta
         {
-            Kind = BareLbResources.ServiceL2Statuses.Kind,
-            Metadata = new V1ObjectMeta
+            Name = name,
+            NamespaceProperty = ns,
+            Labels = new Dictionary<string, string>
             {
-                Name = name,
-                NamespaceProperty = ns,
-                Labels = new Dictionary<string, string>
-                {
-                    [StatusLabels.Node] = node,
-                    [StatusLabels.ServiceName] = entry.ServiceName,
-                    [StatusLabels.ServiceNamespace] = entry.ServiceNamespace,
-                },
+                [StatusLabels.Node] = node,
+                [StatusLabels.ServiceName] = entry.ServiceName,
+                [StatusLabels.ServiceNamespace] = entry.ServiceNamespace,
             },
-            Spec = new AnnouncementSpec(),
         };
         try
         {
-            await client.CreateAsync(BareLbResources.ServiceL2Statuses, status, ct).ConfigureAwait(false);
+            await client.CreateAsync(type, status, ct).ConfigureAwait(false);
         }
         catch (AlreadyExistsException)
         {
-            // Created by an earlier run of this speaker that the cache has not shown yet; the status patch below settles it.
+            // Created by an earlier run of this speaker that the cache has not shown yet; the status patch settles it.
         }
         // With the status subresource, status in a create is ignored by the API server: it is written separately.
         await PatchStatusAsync(name, entry, ct).ConfigureAwait(false);
     }
 
-    private Task PatchStatusAsync(string name, L2StatusEntry entry, CancellationToken ct)
-    {
-        var patch = new JsonObject
-        {
-            ["status"] = new JsonObject
-            {
-                ["node"] = node,
-                ["serviceName"] = entry.ServiceName,
-                ["serviceNamespace"] = entry.ServiceNamespace,
-                ["interfaces"] = new JsonArray([.. entry.Interfaces.Select(i => (JsonNode)new JsonObject { ["name"] = i })]),
-            },
-        };
-        return client.PatchAsync(BareLbResources.ServiceL2Statuses, ns, name, patch, status: true, ct);
-    }
+    private Task PatchStatusAsync(string name, StatusEntry entry, CancellationToken ct) =>
+        client.PatchAsync(type, ns, name, new JsonObject { ["status"] = entry.Status.DeepClone() }, status: true, ct);
 
     private async Task DeleteAsync(string name, CancellationToken ct)
     {
         try
         {
-            await client.DeleteAsync(BareLbResources.ServiceL2Statuses, ns, name, null, ct).ConfigureAwait(false);
+            await client.DeleteAsync(type, ns, name, null, ct).ConfigureAwait(false);
         }
         catch (NotFoundException)
         {
         }
     }
 
-    private bool Matches(L2AnnouncementStatus? status, L2StatusEntry entry) =>
-        status is not null && status.Node == node && status.ServiceName == entry.ServiceName &&
-        status.ServiceNamespace == entry.ServiceNamespace &&
-        (status.Interfaces ?? []).Select(i => i.Name).SequenceEqual(entry.Interfaces);
-
-    /// <summary>A stable, valid object name per (node, Service): the readable parts are in the labels.</summary>
-    public static string NameFor(string node, string serviceNamespace, string serviceName)
+    /// <summary>A stable, valid object name per (kind, node, Service): the readable parts are in the labels.</summary>
+    public static string NameFor(string prefix, string node, string serviceNamespace, string serviceName)
     {
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes($"{node}\0{serviceNamespace}\0{serviceName}"), hash);
-        return "l2-" + Convert.ToHexStringLower(hash[..10]);
+        return prefix + "-" + Convert.ToHexStringLower(hash[..10]);
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Writing ServiceL2Status objects failed, retrying in {Backoff}: {Reason}")]
-    private partial void LogWriteFailed(TimeSpan backoff, string reason);
+    [LoggerMessage(1, LogLevel.Warning, "Writing {Kind} objects failed, retrying in {Backoff}: {Reason}")]
+    private partial void LogWriteFailed(string kind, TimeSpan backoff, string reason);
 }

@@ -17,8 +17,15 @@ namespace BareLb.EndToEnd.Tests;
 /// </summary>
 public sealed class LabFixture : IAsyncLifetime
 {
+    private readonly LabMode _mode;
     private LabEnvironment? _lab;
     private int _namespaces;
+
+    public LabFixture() : this(LabMode.Layer2)
+    {
+    }
+
+    public LabFixture(LabMode mode) => _mode = mode;
 
     public LabEnvironment Lab => _lab ?? throw new InvalidOperationException(NetnsCapability.MissingReason ?? "the lab did not start");
 
@@ -51,6 +58,7 @@ public sealed class LabFixture : IAsyncLifetime
         _lab = await LabEnvironment.StartAsync(new LabOptions
         {
             Nodes = 3,
+            Mode = _mode,
             RepositoryRoot = RepositoryRoot,
             ApplyExamples = false,
             Configuration = configuration,

@@ -25,7 +25,7 @@ public sealed class LabFixture : IAsyncLifetime
     {
     }
 
-    public LabFixture(LabMode mode) => _mode = mode;
+    internal LabFixture(LabMode mode) => _mode = mode;
 
     public LabEnvironment Lab => _lab ?? throw new InvalidOperationException(NetnsCapability.MissingReason ?? "the lab did not start");
 

@@ -24,22 +24,8 @@ public sealed class NetworkNamespace : IAsyncDisposable
     public string Name { get; }
 
     /// <summary>Creates the namespace with loopback up. <paramref name="role"/> is a short tag for humans (node1, client).</summary>
-    public static async Task<NetworkNamespace> CreateAsync(string role, CancellationToken ct = default)
-    {
-        var name = $"{Prefix}{role}-{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
-        await Shell.RunCheckedAsync("ip", ["netns", "add", name], ct).ConfigureAwait(false);
-        var ns = new NetworkNamespace(name);
-        try
-        {
-            await ns.IpAsync(ct, "link", "set", "lo", "up").ConfigureAwait(false);
-        }
-        catch
-        {
-            await ns.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-        return ns;
-    }
+    public static Task<NetworkNamespace> CreateAsync(string role, CancellationToken ct = default) =>
+        CreateNamedAsync($"{Prefix}{role}-{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}", ct);
 
     /// <summary>Creates a namespace with exactly this name (loopback up); the caller keeps names unique.</summary>
     public static async Task<NetworkNamespace> CreateNamedAsync(string name, CancellationToken ct = default)

@@ -309,7 +309,7 @@ public sealed partial class LoadBalancerController
     private async Task RelocateOrphansAsync(CancellationToken ct)
     {
         var stuck = new List<(string Pool, ServiceKey Service)>();
-        foreach (var orphan in Allocator.Orphans())
+        foreach (var orphan in Allocator.Misplaced())
         {
             var key = orphan.Service;
             if (!_serviceInformer!.TryGet(key.Namespace, key.Name, out var service))
@@ -348,7 +348,7 @@ public sealed partial class LoadBalancerController
                 _queue.Add(WorkItem.ForService(waiting.Namespace, waiting.Name));
             }
             // A Service stuck outside every pool may fit into one now; the pool pass moves it.
-            if (Allocator.Orphans().Count > 0)
+            if (Allocator.Misplaced().Count > 0)
             {
                 _queue.Add(WorkItem.Pools);
             }

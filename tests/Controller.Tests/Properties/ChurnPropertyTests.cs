@@ -189,7 +189,7 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
         /// <summary>As the controller's pool pass does: move what left every usable pool, where something can take it.</summary>
         private void RelocateOrphans()
         {
-            foreach (var orphan in _reconciler.Allocator.Orphans())
+            foreach (var orphan in _reconciler.Allocator.Misplaced())
             {
                 var key = orphan.Service.Name;
                 var decision = _reconciler.Relocate(orphan.Service, _services[key], null);
@@ -206,7 +206,7 @@ public sealed class ChurnPropertyTests(ITestOutputHelper output)
         /// <summary>As the controller's queue does: every Service waiting for an address gets another try.</summary>
         private void RetryWaiting()
         {
-            if (_reconciler.Allocator.Orphans().Count > 0)
+            if (_reconciler.Allocator.Misplaced().Count > 0)
             {
                 RelocateOrphans();
             }

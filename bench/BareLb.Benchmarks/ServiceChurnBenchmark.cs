@@ -48,7 +48,7 @@ public static class ServiceChurnBenchmark
         // The controller gets its own client, limited like the binary's when asked; the creating client is not.
         using var controllerClient = new KubernetesClient(client.Connection, qps > 0 ? new TokenBucketRateLimiter(qps, (int)(qps * 2)) : null);
         using var stop = new CancellationTokenSource();
-        var events = new EventRecorder(controllerClient, new EventRecorderOptions { Component = "barelb-controller", QueueCapacity = 100_000 }, NullLogger.Instance);
+        var events = ControllerEvents.CreateRecorder(controllerClient, "bench", NullLogger.Instance, queueCapacity: 100_000);
         var controller = new LoadBalancerController(controllerClient, new ControllerOptions { Namespace = "barelb-system" }, events, NullLoggerFactory.Instance);
         var running = Task.WhenAll(events.RunAsync(stop.Token), controller.RunAsync(stop.Token));
         await controller.Ready;

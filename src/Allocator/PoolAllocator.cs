@@ -200,6 +200,19 @@ public sealed class PoolAllocator
 
     public Assignment? GetAssignment(ServiceKey service) => _holdings.GetValueOrDefault(service)?.Assignment;
 
+    // Every pool whose ranges contain the address, whatever its state.
+    public IReadOnlyList<string> PoolsContaining(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (!AllocationPlan.TryValidateAddress(address, "address", out _))
+        {
+            return [];
+        }
+
+        var value = FamilyAddress.From(address);
+        return _pools.Containing(value);
+    }
+
     public IReadOnlyList<Assignment> HoldersOf(string pool) =>
         SortedAssignments(a => string.Equals(a.Pool, pool, StringComparison.Ordinal));
 

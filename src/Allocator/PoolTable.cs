@@ -48,6 +48,9 @@ internal sealed class PoolTable
 
     public bool IsDraining(string name) => _draining.Contains(name);
 
+    public IReadOnlyList<string> Containing(FamilyAddress address) =>
+        [.. _byPreference.Where(p => p.Contains(address.Family, address.Value)).Select(p => p.Name)];
+
     // Pools a new allocation may come from, most preferred first. Draining pools hand out nothing new.
     public IReadOnlyList<ConfiguredPool> CandidatesFor(ServiceRequest request, AllocationPlan plan)
     {

@@ -111,9 +111,14 @@ public static class ServiceRequestParser
             Ports = ports,
             ExternalTrafficPolicy = trafficPolicy,
             Selector = spec.Selector is null ? null : new Dictionary<string, string>(spec.Selector),
+            RecordedPool = RecordedPool(service),
         };
         return new ParsedServiceRequest(request, errors, warnings);
     }
+
+    /// <summary>The pool the controller recorded for the Service (annotation barelb.io/ip-allocated-from-pool).</summary>
+    public static string? RecordedPool(V1Service service) =>
+        service.Metadata.AnnotationsOrEmpty().GetValueOrDefault(Annotations.IPAllocatedFromPool) is { Length: > 0 } pool ? pool : null;
 
     /// <summary>The addresses in status.loadBalancer.ingress, skipping hostnames and unparsable entries.</summary>
     public static IReadOnlyList<IPAddress> IngressAddresses(V1Service service)

@@ -128,7 +128,13 @@ public sealed class ControllerFixture : IAsyncDisposable
         {
             throw new TimeoutException($"the controller did not settle within {Timeout}" + (_run?.IsFaulted == true ? $": {_run.Exception}" : ""));
         }
-        // The recorder writes one Event at a time in order: once this one is written, all before it are.
+        await FlushEventsAsync();
+    }
+
+    /// <summary>Waits until every Event recorded so far is written (the recorder writes one at a time, in order).</summary>
+    public async Task FlushEventsAsync()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
         await _events!.RecordAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = SystemNamespace } }, CoreResources.Namespaces,
             EventType.Normal, "TestBarrier", "events recorded before this one are written", timeout.Token);
     }

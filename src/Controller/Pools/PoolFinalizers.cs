@@ -158,21 +158,43 @@ public sealed partial class PoolFinalizers(
 
     private async Task SetAsync(IPAddressPool pool, bool add, CancellationToken ct)
     {
-        var written = await PatchAsync(client, pool, add, ct).ConfigureAwait(false);
-        if (written is not null)
+        for (var attempt = 0; ; attempt++)
         {
-            echoes.Expect(BareLbResources.IPAddressPools.Kind, written.Metadata.Key(), written.Metadata.ResourceVersion);
-            if (!add)
+            IPAddressPool? written;
+            try
             {
-                LogReleased(pool.Metadata.Name, Uninstalling ? "BareLb is being uninstalled" : "no Service holds its addresses");
+                written = await PatchAsync(client, pool, add, ct).ConfigureAwait(false);
             }
+            catch (ConflictException) when (attempt < 3)
+            {
+                // Our cache is behind (often our own status write): read the pool again and decide on it.
+                try
+                {
+                    pool = await client.GetAsync(BareLbResources.IPAddressPools, pool.Metadata.NamespaceProperty, pool.Metadata.Name!, ct).ConfigureAwait(false);
+                }
+                catch (NotFoundException)
+                {
+                    return;
+                }
+                if (PoolReconciler.HasFinalizer(pool) == add || (add && pool.Metadata.DeletionTimestamp is not null))
+                {
+                    return;
+                }
+                continue;
+            }
+            if (written is not null)
+            {
+                echoes.Expect(BareLbResources.IPAddressPools.Kind, written.Metadata.Key(), written.Metadata.ResourceVersion);
+                if (!add)
+                {
+                    LogReleased(pool.Metadata.Name, Uninstalling ? "BareLb is being uninstalled" : "no Service holds its addresses");
+                }
+            }
+            return;
         }
     }
 
-    /// <summary>
-    /// Adds or removes the finalizer, guarded by the resourceVersion we read (a 409 means the cache is behind: the
-    /// item is retried after its backoff); null when the pool is gone.
-    /// </summary>
+    /// <summary>Adds or removes the finalizer, guarded by the resourceVersion we read; null when the pool is gone.</summary>
     private static async Task<IPAddressPool?> PatchAsync(IKubernetesClient client, IPAddressPool pool, bool add, CancellationToken ct)
     {
         var finalizers = (pool.Metadata.Finalizers ?? []).Where(f => f != Finalizers.PoolProtection).ToList();

@@ -55,6 +55,9 @@ public sealed partial class ServiceStatusWriter(
     private readonly HashSet<ServiceKey> _inFlight = [];
     private readonly Dictionary<ServiceKey, ServiceWrite> _waiting = [];
     private readonly List<WriteOutcome> _completed = [];
+    // What our last landed write left each Service showing: the informer's copy lags behind our own writes, and a
+    // decision made on that copy must not write again what is already there (nor trip over its stale version).
+    private readonly Dictionary<ServiceKey, Shown> _shown = [];
     private readonly List<Task> _tasks = [];
     private readonly SemaphoreSlim _slots = new(Math.Max(1, maxConcurrentWrites));
     private readonly ILogger _logger = logger;
@@ -85,6 +88,15 @@ public sealed partial class ServiceStatusWriter(
             }
             _inFlight.Add(write.Key);
             StartLocked(write);
+        }
+    }
+
+    /// <summary>The Service is gone: forget what it showed.</summary>
+    public void Forget(ServiceKey key)
+    {
+        lock (_lock)
+        {
+            _shown.Remove(key);
         }
     }
 
@@ -183,6 +195,16 @@ public sealed partial class ServiceStatusWriter(
     {
         var service = write.Service;
         var requests = 0;
+        Shown? shown;
+        lock (_lock)
+        {
+            _shown.TryGetValue(write.Key, out shown);
+        }
+        if (shown is not null && shown.Uid == service.Metadata.Uid && Newer(shown.ResourceVersion, service.Metadata.ResourceVersion) &&
+            shown.Ingress.SequenceEqual(write.Ingress) && shown.Pool == write.Pool)
+        {
+            return (new WriteOutcome(write.Key, write.Ticket, WriteResult.NotNeeded), null);
+        }
         for (var attempt = 0; ; attempt++)
         {
             if (attempt > MaxConflictRetries + 2)
@@ -193,6 +215,13 @@ public sealed partial class ServiceStatusWriter(
             var annotationDiffers = ServiceRequestParser.RecordedPool(service) != write.Pool;
             if (!ingressDiffers && !annotationDiffers)
             {
+                if (requests > 0)
+                {
+                    lock (_lock)
+                    {
+                        _shown[write.Key] = new Shown(service.Metadata.Uid, service.Metadata.ResourceVersion ?? "", write.Ingress, write.Pool);
+                    }
+                }
                 return (new WriteOutcome(write.Key, write.Ticket, requests == 0 ? WriteResult.NotNeeded : WriteResult.Written), service);
             }
             try
@@ -252,6 +281,11 @@ public sealed partial class ServiceStatusWriter(
         echoes.Expect(CoreResources.Services.Kind, written.Metadata.Key(), written.Metadata.ResourceVersion);
         return written;
     }
+
+    private static bool Newer(string a, string? b) =>
+        long.TryParse(a, out var x) && long.TryParse(b, out var y) && x > y;
+
+    private sealed record Shown(string? Uid, string ResourceVersion, IReadOnlyList<string> Ingress, string? Pool);
 
     /// <summary>Only the IPs are compared: the API server may add fields such as ipMode.</summary>
     private static IEnumerable<string?> Ingress(V1Service service) =>

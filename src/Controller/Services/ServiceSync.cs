@@ -84,6 +84,7 @@ public sealed partial class ServiceSync(
         if (service is null)
         {
             events.Forget(key);
+            writer.Forget(key);
             _requests.Remove(key);
             backoff.Forget(WorkItem.ForService(key.Namespace, key.Name));
             if (decision.GaveUpAddresses)

@@ -94,6 +94,26 @@ public sealed class PoolAllocator
         return Failed(outcome.Failure, outcome.Message);
     }
 
+    // Keeps the service's current addresses whatever the pools say (they may belong to a pool the caller cannot
+    // see), held under its current request, as long as its co-holders may still share them with it as it now asks;
+    // otherwise the addresses are released (reserved under the ticket, if given) and the reason returned.
+    public AllocationResult Keep(ServiceRequest request, long? ticket = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_holdings.GetValueOrDefault(request.Key) is not { } existing)
+        {
+            return Failed(AllocationFailure.InvalidRequest, "nothing to keep");
+        }
+
+        if (SharingConflict(request, existing.Addresses) is { } conflict)
+        {
+            Release(request.Key, ticket);
+            return Failed(AllocationFailure.AddressInUse, $"its previous address was released: {conflict}");
+        }
+
+        return Succeeded(Hold(request, existing.Addresses));
+    }
+
     private string? SharingConflict(ServiceRequest request, IReadOnlyList<FamilyAddress> addresses)
     {
         foreach (var address in addresses)

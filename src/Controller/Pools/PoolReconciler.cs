@@ -132,14 +132,16 @@ public sealed class PoolReconciler(PoolAllocator allocator)
     }
 
     /// <summary>
-    /// A deleted pool may go once no Service holds its addresses, is stuck on them, or still shows one it gave up
-    /// (a move whose write has not landed).
+    /// A deleted pool may go once no Service holds one of its addresses (holders of an address in the pool's ranges
+    /// are named after it while it drains, unless a live pool serves them) or still shows one it gave up (a move
+    /// whose write has not landed). A Service that keeps an address the pool offered before an edit does not hold
+    /// the pool: the address is not the pool's any more.
     /// </summary>
     public bool CanRelease(IPAddressPool pool)
     {
         var name = pool.Metadata.Name ?? "";
         return pool.Metadata.DeletionTimestamp is not null && HasFinalizer(pool) &&
-            allocator.HoldersOf(name).Count == 0 && !_stuck.ContainsValue(name) && !allocator.HasReservationsIn(name);
+            allocator.HoldersOf(name).Count == 0 && !allocator.HasReservationsIn(name);
     }
 
     private static string Describe(PoolDefinition d) =>

@@ -78,7 +78,7 @@ public sealed class ServiceEvents(EventRecorder recorder)
     /// <summary>True (and remembered) when this text was not yet recorded for this version of the Service's request.</summary>
     private static bool Once(Dictionary<ServiceKey, string> recorded, V1Service service, string text)
     {
-        var entry = RequestVersion(service) + "\n" + text;
+        var entry = ServiceRequestParser.RequestVersion(service) + "\n" + text;
         var key = KeyOf(service);
         if (recorded.TryGetValue(key, out var last) && last == entry)
         {
@@ -87,17 +87,6 @@ public sealed class ServiceEvents(EventRecorder recorder)
         recorded[key] = entry;
         return true;
     }
-
-    /// <summary>
-    /// What the user wrote: the spec, labels and annotations other than the one the controller writes. The
-    /// controller's own writes (status, its annotation) leave it unchanged. (The spec itself rather than
-    /// metadata.generation: not every server version keeps a generation for Services.)
-    /// </summary>
-    private static string RequestVersion(V1Service service) =>
-        $"{service.Metadata.Uid}|{k8s.KubernetesJson.Serialize(service.Spec)}|" +
-        string.Join(",", service.Metadata.LabelsOrEmpty().OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")) + "|" +
-        string.Join(",", service.Metadata.AnnotationsOrEmpty().Where(a => a.Key != Annotations.IPAllocatedFromPool)
-            .OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}"));
 
     private static ServiceKey KeyOf(V1Service service) => new(service.Metadata.NamespaceProperty ?? "default", service.Metadata.Name ?? "");
 

@@ -98,8 +98,12 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
         var misplaced = allocator.IsMisplaced(key);
         if (previous is { Pool: null } && unknownInvalidPools?.Invoke() == true)
         {
-            // Its address may lie in a pool whose spec is invalid now and that this controller never saw valid.
-            return new ServiceDecision(ServiceOutcome.Unchanged, previous, previous, AllocationFailure.None, null, parsed.Warnings, parsed.Request);
+            // Its address may lie in a pool whose spec is invalid now and that this controller never saw valid: it
+            // stays, unless the Service's own edit means it may no longer share it with the others that hold it.
+            var kept = allocator.Keep(parsed.Request, ticket);
+            return kept.Succeeded
+                ? new ServiceDecision(ServiceOutcome.Unchanged, previous, previous, AllocationFailure.None, null, parsed.Warnings, parsed.Request)
+                : new ServiceDecision(ServiceOutcome.Failed, null, previous, kept.Failure, kept.Message, parsed.Warnings, parsed.Request, misplaced);
         }
         var result = allocator.Allocate(parsed.Request, ticket);
         if (!result.Succeeded)

@@ -11,8 +11,9 @@ namespace BareLb.Controller.Services;
 
 /// <summary>What one Service should show: its ingress addresses and the pool annotation (null: none).</summary>
 /// <param name="Ticket">The decision this state comes from; its reservations end when the write lands.</param>
-/// <param name="Service">The Service as the decision saw it: the base of the patch and its resourceVersion.</param>
-public sealed record ServiceWrite(ServiceKey Key, long Ticket, V1Service Service, IReadOnlyList<string> Ingress, string? Pool);
+/// <param name="Service">The Service as the decision saw it.</param>
+/// <param name="Base">The object the patch starts from (its resourceVersion makes the patch conditional); null: <paramref name="Service"/>.</param>
+public sealed record ServiceWrite(ServiceKey Key, long Ticket, V1Service Service, IReadOnlyList<string> Ingress, string? Pool, V1Service? Base = null);
 
 public enum WriteResult
 {
@@ -22,6 +23,11 @@ public enum WriteResult
     NotNeeded,
     /// <summary>The Service is gone (deleted, or replaced by a new object of the same name).</summary>
     Gone,
+    /// <summary>
+    /// The Service's request changed since the decision (found on a 409): writing the old decision could show an
+    /// address the new request may not hold, so nothing was written; the change's own reconcile decides again.
+    /// </summary>
+    Stale,
     /// <summary>The write failed; <see cref="WriteOutcome.Error"/> says why.</summary>
     Failed,
 }
@@ -179,7 +185,7 @@ public sealed partial class ServiceStatusWriter(
                 {
                     // The in-flight write's answer is the freshest object we know; starting from the older one
                     // the decision saw could skip a write the API still needs.
-                    StartLocked(returned is not null ? next with { Service = returned } : next);
+                    StartLocked(returned is not null ? next with { Base = returned } : next);
                 }
             }
             else
@@ -193,7 +199,7 @@ public sealed partial class ServiceStatusWriter(
 
     private async Task<(WriteOutcome, V1Service?)> WriteAsync(ServiceWrite write)
     {
-        var service = write.Service;
+        var service = write.Base ?? write.Service;
         var requests = 0;
         Shown? shown;
         lock (_lock)
@@ -244,6 +250,10 @@ public sealed partial class ServiceStatusWriter(
                 if (fresh.Metadata.Uid != write.Service.Metadata.Uid)
                 {
                     return (new WriteOutcome(write.Key, write.Ticket, WriteResult.Gone), null);
+                }
+                if (ServiceRequestParser.RequestVersion(fresh) != ServiceRequestParser.RequestVersion(write.Service))
+                {
+                    return (new WriteOutcome(write.Key, write.Ticket, WriteResult.Stale), fresh);
                 }
                 service = fresh;
             }

@@ -75,9 +75,15 @@ public sealed partial class ServiceSync(
         }
 
         var ticket = ++_tickets;
+        // A deleted Service's reservations end with it (nothing shows them any more).
+        var reservedBefore = service is null ? Allocator.ReservedFor(key) : [];
         var decision = reconciler.Reconcile(key, service, informers.NamespaceLabels(key.Namespace), ticket);
         poolStatus.MarkDirty(decision.Previous?.Pool);
         poolStatus.MarkDirty(decision.Assignment?.Pool);
+        if (decision.Outcome is ServiceOutcome.Assigned or ServiceOutcome.Released || decision.GaveUpAddresses)
+        {
+            MarkPoolsOf((decision.Previous?.Addresses ?? []).Concat(decision.Addresses));
+        }
         TrackStuck(key, service, decision);
         TrackWaiting(key, decision);
 
@@ -87,7 +93,8 @@ public sealed partial class ServiceSync(
             writer.Forget(key);
             _requests.Remove(key);
             backoff.Forget(WorkItem.ForService(key.Namespace, key.Name));
-            if (decision.GaveUpAddresses)
+            MarkPoolsOf(reservedBefore);
+            if (decision.GaveUpAddresses || reservedBefore.Count > 0)
             {
                 AddressesFreed();
             }
@@ -126,17 +133,15 @@ public sealed partial class ServiceSync(
             case WriteResult.Written:
             case WriteResult.NotNeeded:
                 backoff.Forget(item);
-                if (Allocator.ReleaseReserved(outcome.Key, outcome.Ticket))
-                {
-                    AddressesFreed();
-                }
+                EndReservations(outcome);
                 return;
             case WriteResult.Gone:
                 // The object the decision was about no longer exists; whatever has its name now is reconciled afresh.
-                if (Allocator.ReleaseReserved(outcome.Key, outcome.Ticket))
-                {
-                    AddressesFreed();
-                }
+                EndReservations(outcome);
+                enqueue(item);
+                return;
+            case WriteResult.Stale:
+                // What it gave up stays reserved until a write decided on the new request lands.
                 enqueue(item);
                 return;
             default:
@@ -164,6 +169,31 @@ public sealed partial class ServiceSync(
             }
         }
         waiting.RetryAll();
+    }
+
+    private void EndReservations(WriteOutcome outcome)
+    {
+        var reserved = Allocator.ReservedFor(outcome.Key);
+        if (reserved.Count > 0 && Allocator.ReleaseReserved(outcome.Key, outcome.Ticket))
+        {
+            MarkPoolsOf(reserved);
+            AddressesFreed();
+        }
+    }
+
+    /// <summary>
+    /// A pool counts every held address in its ranges, whichever pool the holder is named after (pools may
+    /// overlap): every pool containing a changed address has a new count.
+    /// </summary>
+    private void MarkPoolsOf(IEnumerable<IPAddress> addresses)
+    {
+        foreach (var address in addresses.Distinct())
+        {
+            foreach (var pool in Allocator.PoolsContaining(address))
+            {
+                poolStatus.MarkDirty(pool);
+            }
+        }
     }
 
     private void AddressesFreed()

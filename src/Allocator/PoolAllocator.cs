@@ -169,6 +169,31 @@ public sealed class PoolAllocator
         return true;
     }
 
+    // Reserves addresses a service shows but no longer holds (found at a restart: it stopped being ours while the
+    // write that clears it had not landed), so that nobody else is given them until that write lands.
+    public void Reserve(ServiceRequest request, IReadOnlyList<IPAddress> addresses, long ticket)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(addresses);
+        var valid = addresses.Where(a => AllocationPlan.TryValidateAddress(a, "address", out _)).Select(FamilyAddress.From).Distinct().ToArray();
+        if (valid.Length == 0)
+        {
+            return;
+        }
+
+        foreach (var address in valid)
+        {
+            Held(address.Family).Add(address.Value, request.Key);
+        }
+
+        if (!_reserved.TryGetValue(request.Key, out var reservations))
+        {
+            _reserved[request.Key] = reservations = [];
+        }
+
+        reservations.Add(new Reservation(ticket, request, valid));
+    }
+
     // Ends the reservations a service's writes up to and including ticket had kept: the API now shows what that
     // write said, so the addresses it gave up are no longer shown by it. True when any reservation ended.
     public bool ReleaseReserved(ServiceKey service, long upToTicket)

@@ -129,4 +129,46 @@ public sealed class PoolAllocatorReservationTests
         allocator.ReleaseReserved(Key("ns/a"), 1);
         Assert.False(allocator.HasReservationsIn("old"));
     }
+
+    [Fact]
+    public void Reserve_AddressShownButNotHeld_NobodyElseGetsItUntilReleased()
+    {
+        var allocator = AllocatorWith(Pool("p", "10.0.0.7/32"));
+
+        allocator.Reserve(Service("ns/gone-lb"), [Ip("10.0.0.7")], ticket: 0);
+
+        Assert.Equal(AllocationFailure.PoolExhausted, allocator.Allocate(Service("ns/b")).Failure);
+        Assert.True(allocator.ReleaseReserved(Key("ns/gone-lb"), 5));
+        Assert.Equal(["10.0.0.7"], allocator.Allocate(Service("ns/b")).Addresses());
+    }
+
+    [Fact]
+    public void Keep_SharingStillAllowed_KeepsUnderNewTerms()
+    {
+        var allocator = AllocatorWith(Pool("p", "10.0.0.0/24"));
+        allocator.Allocate(Service("ns/a") with { SharingKey = "k", Ports = [Http], RequestedAddresses = [Ip("10.0.0.9")] });
+        allocator.Allocate(Service("ns/b") with { SharingKey = "k", Ports = [Https], RequestedAddresses = [Ip("10.0.0.9")] });
+        allocator.SetPools([]);
+
+        var kept = allocator.Keep(Service("ns/b") with { SharingKey = "k", Ports = [new PortKey("TCP", 8443)] });
+
+        Assert.True(kept.Succeeded);
+        Assert.Equal(["10.0.0.9"], kept.Addresses());
+    }
+
+    [Fact]
+    public void Keep_SharingNoLongerAllowed_ReleasesWithReservation()
+    {
+        var allocator = AllocatorWith(Pool("p", "10.0.0.0/24"));
+        allocator.Allocate(Service("ns/a") with { SharingKey = "k", Ports = [Http], RequestedAddresses = [Ip("10.0.0.9")] });
+        allocator.Allocate(Service("ns/b") with { SharingKey = "k", Ports = [Https], RequestedAddresses = [Ip("10.0.0.9")] });
+        allocator.SetPools([]);
+
+        var kept = allocator.Keep(Service("ns/b") with { Ports = [Https] }, ticket: 3);
+
+        Assert.Equal(AllocationFailure.AddressInUse, kept.Failure);
+        Assert.StartsWith("its previous address was released", kept.Message);
+        Assert.Null(allocator.GetAssignment(Key("ns/b")));
+        Assert.Equal(["10.0.0.9"], allocator.ReservedFor(Key("ns/b")).Select(a => a.ToString()));
+    }
 }

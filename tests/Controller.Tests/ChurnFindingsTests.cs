@@ -101,4 +101,38 @@ public sealed class ChurnFindingsTests
         Assert.Equal(1, (await f.GetPoolAsync("wide")).Status!.AssignedIPv4);
         Assert.Equal(1, (await f.GetPoolAsync("narrow")).Status!.AssignedIPv4);
     }
+
+    /// <summary>
+    /// The controller died after deciding to clear a Service that stopped being a LoadBalancer, before the clearing
+    /// write landed: the next controller must not give that address away until its own clearing write lands.
+    /// </summary>
+    [Fact]
+    public async Task Restart_NotOursButStillShowsAddress_AddressReservedUntilCleared()
+    {
+        await using var f = await StartAsync();
+        await f.CreatePoolAsync("one", "198.51.100.7/32");
+        await f.CreatePoolAsync("side", new IPAddressPoolSpec { Addresses = ["203.0.113.20/32"], AutoAssign = false });
+        await f.CreateServiceAsync(LoadBalancer("a"));
+        await f.WaitForIngressAsync("a");
+        await f.CreateServiceAsync(LoadBalancer("b"));
+        await f.WaitForEventAsync("b", "AllocationFailed", contains: "pool exhausted");
+        await f.StopControllerAsync();
+        // Type changed while no controller ran; this server (like a pre-1.20 one) leaves the status in place.
+        await f.PatchServiceAsync("a", """{"spec":{"type":"ClusterIP"}}""");
+
+        var gate = new GateClient(f.Cluster.Client);
+        gate.Close(AppNamespace, "a");
+        await using var invariant = await AddressInvariant.StartAsync(f.Cluster.Client);
+        await f.StartControllerAsync(gate);
+        await gate.HeldAsync(AppNamespace, "a");
+        await f.CreateServiceAsync(LoadBalancer("c", new() { [Annotations.AddressPool] = "side" }));
+        await invariant.WaitForAddressAsync(AppNamespace, "c");
+        Assert.Empty(Ingress(await f.GetServiceAsync("b")));
+
+        gate.Open(AppNamespace, "a");
+        Assert.Equal(["198.51.100.7"], Ingress(await f.WaitForIngressAsync("b")));
+        Assert.Empty(Ingress(await f.GetServiceAsync("a")));
+        await invariant.CatchUpAsync(f.Cluster.Client);
+        invariant.AssertHeld();
+    }
 }

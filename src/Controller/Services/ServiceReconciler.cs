@@ -123,16 +123,22 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
     /// </summary>
     public AllocationResult? Restore(V1Service service, IReadOnlyDictionary<string, string>? namespaceLabels)
     {
+        var addresses = ServiceRequestParser.IngressAddresses(service);
+        var key = new ServiceKey(service.Metadata.NamespaceProperty ?? "default", service.Metadata.Name ?? "");
         if (!IsOurs(service) || service.Metadata.DeletionTimestamp is not null)
         {
+            if (addresses.Count > 0 && ShowsStaleStatusOfOurs(service))
+            {
+                // It still shows what we gave it (the write clearing it had not landed when the last controller
+                // stopped): nobody else gets those addresses until this controller's clearing write lands.
+                allocator.Reserve(new ServiceRequest { Key = key, Families = addresses.Select(IpAddressMath.FamilyOf).Distinct().ToList() }, addresses, ticket: 0);
+            }
             return null;
         }
-        var addresses = ServiceRequestParser.IngressAddresses(service);
         if (addresses.Count == 0)
         {
             return null;
         }
-        var key = new ServiceKey(service.Metadata.NamespaceProperty ?? "default", service.Metadata.Name ?? "");
         var request = ServiceRequestParser.Parse(service, namespaceLabels).Request
             // A malformed request must not cost the Service its address: claim it under a plain request.
             ?? new ServiceRequest
@@ -146,12 +152,13 @@ public sealed class ServiceReconciler(PoolAllocator allocator, string? loadBalan
 
     /// <summary>
     /// A Service that is not (or no longer) ours but shows load-balancer addresses we gave it: it stopped being a
-    /// LoadBalancer while the controller was down. It carries our pool annotation, or its addresses lie in our pools.
-    /// A Service of another loadBalancerClass is never touched: we never served it.
+    /// LoadBalancer (or is being deleted) while the controller was down, or before the write clearing it landed. It
+    /// carries our pool annotation, or its addresses lie in our pools. A Service of another loadBalancerClass is
+    /// never touched: we never served it.
     /// </summary>
     private bool ShowsStaleStatusOfOurs(V1Service service)
     {
-        if (service.Spec.Type == "LoadBalancer" ||
+        if ((service.Spec.Type == "LoadBalancer" && service.Metadata.DeletionTimestamp is null) ||
             (service.Spec.LoadBalancerClass is not null && service.Spec.LoadBalancerClass != loadBalancerClass))
         {
             return false;

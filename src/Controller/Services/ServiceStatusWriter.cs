@@ -200,6 +200,11 @@ public sealed partial class ServiceStatusWriter(
     private async Task<(WriteOutcome, V1Service?)> WriteAsync(ServiceWrite write)
     {
         var service = write.Base ?? write.Service;
+        if (write.Base is { } newer && ServiceRequestParser.RequestVersion(newer) != ServiceRequestParser.RequestVersion(write.Service))
+        {
+            // The write before this one already saw a newer request than this decision did: this decision is stale.
+            return (new WriteOutcome(write.Key, write.Ticket, WriteResult.Stale), newer);
+        }
         var requests = 0;
         Shown? shown;
         lock (_lock)

@@ -14,8 +14,10 @@ namespace BareLb.Controller.Tests.Support;
 /// <remarks>
 /// A user's edit can itself make two Services that share an address incompatible (one drops its sharing key while
 /// still showing the address), also while a write the controller decided before that edit is on its way: the
-/// address is then "disturbed" on the edited Service until it no longer shows it, and a clash on it is the user's
-/// doing, counted in <see cref="Excused"/>, not a violation. The controller must resolve it, so
+/// address is then "disturbed" on the edited Service until it no longer shows it, and a Service that gains it and
+/// could share it with the edited Service as it was before the edit clashes by the user's doing: counted in
+/// <see cref="Excused"/>, not a violation. A Service that could not have shared it even before the edit is a
+/// violation (the controller gave away an address still shown). The controller must resolve it, so
 /// <see cref="AssertHeld"/> also checks the whole current state, which a caller does once the controller settled.
 /// </remarks>
 public sealed class AddressInvariant : IAsyncDisposable
@@ -23,6 +25,7 @@ public sealed class AddressInvariant : IAsyncDisposable
     private readonly Dictionary<string, V1Service> _current = [];
     private readonly List<string> _violations = [];
     private readonly Dictionary<string, List<string>> _history = [];
+    private readonly Dictionary<string, List<string>> _log = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _watching;
     private readonly Lock _lock = new();
@@ -30,7 +33,7 @@ public sealed class AddressInvariant : IAsyncDisposable
     private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _events;
     private int _excused;
-    private readonly HashSet<(string Service, string Address)> _disturbed = [];
+    private readonly Dictionary<(string Service, string Address), V1Service> _disturbed = [];
     private int _ticks;
 
     private AddressInvariant(IKubernetesClient client, ResourceList<V1Service> initial)
@@ -182,11 +185,14 @@ public sealed class AddressInvariant : IAsyncDisposable
                         {
                             foreach (var address in Ingress(service))
                             {
-                                _disturbed.Add((service.Metadata.Key(), address));
+                                _disturbed.TryAdd((service.Metadata.Key(), address), old);
                             }
                         }
-                        _disturbed.RemoveWhere(d => d.Service == service.Metadata.Key() &&
-                            (e.Type == WatchEventType.Deleted || !Ingress(service).Contains(d.Address)));
+                        foreach (var gone in _disturbed.Keys.Where(d => d.Service == service.Metadata.Key() &&
+                            (e.Type == WatchEventType.Deleted || !Ingress(service).Contains(d.Address))).ToList())
+                        {
+                            _disturbed.Remove(gone);
+                        }
                         Apply(service, e.Type == WatchEventType.Deleted);
                         if (e.Type != WatchEventType.Deleted)
                         {
@@ -221,6 +227,11 @@ public sealed class AddressInvariant : IAsyncDisposable
         {
             list.Add(shown);
         }
+        if (!_log.TryGetValue(key, out var log))
+        {
+            _log[key] = log = [];
+        }
+        log.Add(deleted ? $"{service.Metadata.ResourceVersion} deleted" : $"{Describe(service)} {service.Spec.Type}");
     }
 
     private void CheckGained(V1Service service, HashSet<string> before)
@@ -231,12 +242,14 @@ public sealed class AddressInvariant : IAsyncDisposable
             {
                 if (other.Metadata.Key() != service.Metadata.Key() && Ingress(other).Contains(address) && Conflict(service, other) is { } why)
                 {
-                    if (_disturbed.Contains((other.Metadata.Key(), address)) || _disturbed.Contains((service.Metadata.Key(), address)))
+                    if (_disturbed.TryGetValue((other.Metadata.Key(), address), out var otherBefore) && Conflict(service, otherBefore) is null)
                     {
                         _excused++;
                         continue;
                     }
-                    _violations.Add($"at resourceVersion {service.Metadata.ResourceVersion}: {address} given to {Describe(service)} while {Describe(other)} shows it: {why}");
+                    _violations.Add($"at resourceVersion {service.Metadata.ResourceVersion}: {address} given to {Describe(service)} while {Describe(other)} shows it: {why}" +
+                        $"\n  {service.Metadata.Key()}: {string.Join(" | ", _log.GetValueOrDefault(service.Metadata.Key()) ?? [])}" +
+                        $"\n  {other.Metadata.Key()}: {string.Join(" | ", _log.GetValueOrDefault(other.Metadata.Key()) ?? [])}");
                 }
             }
         }

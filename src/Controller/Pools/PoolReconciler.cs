@@ -30,6 +30,7 @@ public sealed class PoolReconciler(PoolAllocator allocator)
     private HashSet<string> _deleting = new(StringComparer.Ordinal);
     private readonly Dictionary<ServiceKey, string> _stuck = [];
     private string _loaded = "";
+    private bool _unknownInvalid;
 
     public IReadOnlyCollection<PoolOverlap> Overlaps => _overlaps;
 
@@ -95,8 +96,6 @@ public sealed class PoolReconciler(PoolAllocator allocator)
             !_lastValid.ContainsKey(p.Metadata.Name ?? ""));
         return new PoolSyncResult(changed, newlyInvalid, newOverlaps);
     }
-
-    private bool _unknownInvalid;
 
     /// <summary>
     /// True while a pool exists whose spec is invalid and that this controller never saw valid (it restarted while

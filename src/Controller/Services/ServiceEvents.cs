@@ -41,14 +41,17 @@ public sealed class ServiceEvents(EventRecorder recorder)
             shown.Count > 0 ? $"Released IP {Join(shown)}: {decision.Message}" : $"Removed the pool annotation: {decision.Message}");
     }
 
-    public void Failed(V1Service service, ServiceDecision decision, IReadOnlyList<IPAddress> kept)
+    /// <summary>Records the failure unless this version of the request already failed this way; true when recorded.</summary>
+    public bool Failed(V1Service service, ServiceDecision decision, IReadOnlyList<IPAddress> kept)
     {
         var keeping = decision.Assignment is null ? "" : $" (keeping {Join(kept)})";
         var text = $"{Describe(decision.Failure)}: {decision.Message}{keeping}";
-        if (Once(_failures, service, text))
+        if (!Once(_failures, service, text))
         {
-            recorder.Record(service, CoreResources.Services, EventType.Warning, "AllocationFailed", text);
+            return false;
         }
+        recorder.Record(service, CoreResources.Services, EventType.Warning, "AllocationFailed", text);
+        return true;
     }
 
     public void Succeeded(ServiceKey key) => _failures.Remove(key);

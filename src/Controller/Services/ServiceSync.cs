@@ -268,8 +268,11 @@ public sealed partial class ServiceSync(
                 break;
             case ServiceOutcome.Failed:
             case ServiceOutcome.Invalid:
-                LogFailed(key.ToString(), decision.Failure.ToString(), decision.Message);
-                events.Failed(service, decision, addresses);
+                if (events.Failed(service, decision, addresses))
+                {
+                    // Logged as often as recorded: a retry that fails the same way is not news.
+                    LogFailed(key.ToString(), decision.Failure.ToString(), decision.Message);
+                }
                 break;
             case ServiceOutcome.Unchanged:
                 events.Succeeded(key);

@@ -46,9 +46,10 @@ public static class ServiceChurnBenchmark
         }, default);
 
         // The controller gets its own client, limited like the binary's when asked; the creating client is not.
-        using var controllerClient = new KubernetesClient(client.Connection, qps > 0 ? new TokenBucketRateLimiter(qps, (int)(qps * 2)) : null);
+        using var limited = new KubernetesClient(client.Connection, qps > 0 ? new TokenBucketRateLimiter(qps, (int)(qps * 2)) : null);
+        var controllerClient = new RequestCounter(limited);
         using var stop = new CancellationTokenSource();
-        var events = new EventRecorder(controllerClient, new EventRecorderOptions { Component = "barelb-controller", QueueCapacity = 100_000 }, NullLogger.Instance);
+        var events = ControllerEvents.CreateRecorder(controllerClient, "bench", NullLogger.Instance, queueCapacity: 100_000);
         var controller = new LoadBalancerController(controllerClient, new ControllerOptions { Namespace = "barelb-system" }, events, NullLoggerFactory.Instance);
         var running = Task.WhenAll(events.RunAsync(stop.Token), controller.RunAsync(stop.Token));
         await controller.Ready;
@@ -64,6 +65,13 @@ public static class ServiceChurnBenchmark
         var created = clock.Elapsed;
         var assigned = await watcher.WaitAsync(TimeSpan.FromMinutes(15));
         var total = clock.Elapsed;
+        using (var idle = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
+        {
+            await controller.WaitForIdleAsync(idle.Token);
+        }
+        await events.RecordAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "barelb-system" } }, CoreResources.Namespaces,
+            EventType.Normal, "BenchDone", "every event before this one is written", CancellationToken.None);
+        var requests = controllerClient.Counts.Where(kv => !kv.Key.StartsWith("list ", StringComparison.Ordinal)).ToDictionary();
 
         await stop.CancelAsync();
         try
@@ -82,6 +90,8 @@ public static class ServiceChurnBenchmark
         Console.WriteLine($"every Service had its address(es) after  {assigned.TotalSeconds,8:F2} s");
         Console.WriteLine($"ratio assigned/created                   {assigned.TotalSeconds / created.TotalSeconds,8:F2}");
         Console.WriteLine($"lag after the last create                {(assigned - created).TotalSeconds,8:F2} s");
+        var requestCount = requests.Values.Sum() - 1;
+        Console.WriteLine($"controller requests per Service          {requestCount / (double)count,8:F2} ({string.Join(", ", requests.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))}; the last Event is the benchmark's own)");
         return 0;
     }
 

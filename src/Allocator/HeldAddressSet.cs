@@ -1,7 +1,8 @@
 namespace BareLb.Allocator;
 
 // Every held address of one family with the services holding it. Held addresses are global, not per pool,
-// so overlapping pools can never hand out one address twice.
+// so overlapping pools can never hand out one address twice. A service may hold one address more than once (its
+// live assignment and a reservation left by a move whose write has not landed yet); each Add needs its Remove.
 internal sealed class HeldAddressSet
 {
     private readonly Dictionary<UInt128, List<ServiceKey>> _holders = [];
@@ -35,11 +36,7 @@ internal sealed class HeldAddressSet
     {
         if (_holders.TryGetValue(value, out var holders))
         {
-            if (!holders.Contains(holder))
-            {
-                holders.Add(holder);
-            }
-
+            holders.Add(holder);
             return;
         }
 

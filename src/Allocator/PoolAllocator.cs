@@ -11,6 +11,7 @@ public sealed class PoolAllocator
     private readonly HeldAddressSet _ipv6 = new(IpFamily.IPv6);
     private readonly Dictionary<ServiceKey, Holding> _holdings = [];
     private readonly Dictionary<string, HashSet<ServiceKey>> _bySharingKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<ServiceKey, List<Reservation>> _reserved = [];
     private PoolTable _pools = new([], []);
 
     public IReadOnlyList<PoolOverlap> SetPools(IReadOnlyList<PoolDefinition> pools)
@@ -28,9 +29,23 @@ public sealed class PoolAllocator
         Relabel();
     }
 
-    public AllocationResult Allocate(ServiceRequest request)
+    // With a ticket, the addresses the service gives up stay reserved under that ticket (see ReleaseReserved): the
+    // controller frees an address for others only once the write that takes it off the service has landed.
+    public AllocationResult Allocate(ServiceRequest request, long? ticket = null)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var before = _holdings.GetValueOrDefault(request.Key);
+        var result = AllocateCore(request);
+        if (ticket is { } t && before is not null)
+        {
+            ReserveGivenUp(before, t);
+        }
+
+        return result;
+    }
+
+    private AllocationResult AllocateCore(ServiceRequest request)
+    {
         if (!AllocationPlan.TryCreate(request, out var plan, out var invalid))
         {
             return Failed(AllocationFailure.InvalidRequest, invalid);
@@ -79,17 +94,33 @@ public sealed class PoolAllocator
         return Failed(outcome.Failure, outcome.Message);
     }
 
+    // Keeps the service's current addresses whatever the pools say (they may belong to a pool the caller cannot
+    // see), held under its current request, as long as its co-holders may still share them with it as it now asks;
+    // otherwise the addresses are released (reserved under the ticket, if given) and the reason returned.
+    public AllocationResult Keep(ServiceRequest request, long? ticket = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_holdings.GetValueOrDefault(request.Key) is not { } existing)
+        {
+            return Failed(AllocationFailure.InvalidRequest, "nothing to keep");
+        }
+
+        if (SharingConflict(request, existing.Addresses) is { } conflict)
+        {
+            Release(request.Key, ticket);
+            return Failed(AllocationFailure.AddressInUse, $"its previous address was released: {conflict}");
+        }
+
+        return Succeeded(Hold(request, existing.Addresses));
+    }
+
     private string? SharingConflict(ServiceRequest request, IReadOnlyList<FamilyAddress> addresses)
     {
         foreach (var address in addresses)
         {
-            foreach (var holder in Held(address.Family).HoldersOf(address.Value))
+            if (SharingConflict(request, address) is { } conflict)
             {
-                if (holder != request.Key && _holdings.TryGetValue(holder, out var other) &&
-                    SharingRules.Conflict(IpAddressMath.ToAddress(address.Family, address.Value), request, other.Request) is { } conflict)
-                {
-                    return conflict;
-                }
+                return conflict;
             }
         }
         return null;
@@ -120,7 +151,9 @@ public sealed class PoolAllocator
         return Succeeded(Hold(request, restored));
     }
 
-    public bool Release(ServiceKey service)
+    // Without a ticket the addresses are free at once (the service is gone from the API); with one they stay
+    // reserved until ReleaseReserved (the service still shows them until the write that clears it lands).
+    public bool Release(ServiceKey service, long? ticket = null)
     {
         if (!_holdings.TryGetValue(service, out var holding))
         {
@@ -128,16 +161,117 @@ public sealed class PoolAllocator
         }
 
         Unhold(holding);
+        if (ticket is { } t)
+        {
+            ReserveGivenUp(holding, t);
+        }
+
         return true;
+    }
+
+    // Reserves addresses a service shows but no longer holds (found at a restart: it stopped being ours while the
+    // write that clears it had not landed), so that nobody else is given them until that write lands.
+    public void Reserve(ServiceRequest request, IReadOnlyList<IPAddress> addresses, long ticket)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(addresses);
+        var valid = addresses.Where(a => AllocationPlan.TryValidateAddress(a, "address", out _)).Select(FamilyAddress.From).Distinct().ToArray();
+        if (valid.Length == 0)
+        {
+            return;
+        }
+
+        foreach (var address in valid)
+        {
+            Held(address.Family).Add(address.Value, request.Key);
+        }
+
+        if (!_reserved.TryGetValue(request.Key, out var reservations))
+        {
+            _reserved[request.Key] = reservations = [];
+        }
+
+        reservations.Add(new Reservation(ticket, request, valid));
+    }
+
+    // Ends the reservations a service's writes up to and including ticket had kept: the API now shows what that
+    // write said, so the addresses it gave up are no longer shown by it. True when any reservation ended.
+    public bool ReleaseReserved(ServiceKey service, long upToTicket)
+    {
+        if (!_reserved.TryGetValue(service, out var reservations))
+        {
+            return false;
+        }
+
+        var ended = false;
+        for (var i = reservations.Count - 1; i >= 0; i--)
+        {
+            if (reservations[i].Ticket <= upToTicket)
+            {
+                foreach (var address in reservations[i].Addresses)
+                {
+                    Held(address.Family).Remove(address.Value, service);
+                }
+
+                reservations.RemoveAt(i);
+                ended = true;
+            }
+        }
+
+        if (reservations.Count == 0)
+        {
+            _reserved.Remove(service);
+        }
+
+        return ended;
+    }
+
+    // The addresses a service gave up that are still reserved for it, lowest ticket first.
+    public IReadOnlyList<IPAddress> ReservedFor(ServiceKey service) =>
+        _reserved.TryGetValue(service, out var reservations)
+            ? [.. reservations.OrderBy(r => r.Ticket).SelectMany(r => r.Addresses).Select(a => a.ToAddress()).Distinct()]
+            : [];
+
+    // Whether a reservation keeps an address inside the pool's ranges: the pool must stay until it ends.
+    public bool HasReservationsIn(string pool)
+    {
+        if (_pools.Find(pool) is not { } configured)
+        {
+            return false;
+        }
+
+        return _reserved.Values.Any(list => list.Any(r => r.Addresses.Any(a => configured.Contains(a.Family, a.Value))));
     }
 
     public Assignment? GetAssignment(ServiceKey service) => _holdings.GetValueOrDefault(service)?.Assignment;
 
+    // Every pool whose ranges contain the address, whatever its state.
+    public IReadOnlyList<string> PoolsContaining(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (!AllocationPlan.TryValidateAddress(address, "address", out _))
+        {
+            return [];
+        }
+
+        var value = FamilyAddress.From(address);
+        return _pools.Containing(value);
+    }
+
     public IReadOnlyList<Assignment> HoldersOf(string pool) =>
         SortedAssignments(a => string.Equals(a.Pool, pool, StringComparison.Ordinal));
 
-    public IReadOnlyList<Assignment> Orphans() =>
-        SortedAssignments(a => a.Pool is null || _pools.IsDraining(a.Pool));
+    // Assignments that Allocate would no longer keep for their own request: the addresses lie in no pool, only in
+    // draining pools, or only in pools that no longer admit the service or hand the address out (avoidBuggyIPs).
+    public IReadOnlyList<Assignment> Misplaced() =>
+        [.. _holdings.Values
+            .Where(h => !StillSatisfies(h, h.Request))
+            .Select(h => h.Assignment)
+            .OrderBy(a => a.Service.Namespace, StringComparer.Ordinal)
+            .ThenBy(a => a.Service.Name, StringComparer.Ordinal)];
+
+    public bool IsMisplaced(ServiceKey service) =>
+        _holdings.TryGetValue(service, out var holding) && !StillSatisfies(holding, holding.Request);
 
     // Assigned counts every held address inside the pool's ranges, whichever pool it was handed out from:
     // overlapping pools share addresses, and an address held through the other pool is just as unavailable.
@@ -158,24 +292,30 @@ public sealed class PoolAllocator
             : [];
     }
 
+    private bool StillSatisfies(Holding holding, ServiceRequest request)
+    {
+        if (!AllocationPlan.TryCreate(request, out var plan, out _))
+        {
+            return false;
+        }
+
+        return StillSatisfies(holding, request, plan);
+    }
+
+    // An address is kept where MetalLB keeps it: some live pool contains it, admits the service (serviceAllocation)
+    // and would hand it out (avoidBuggyIPs); autoAssign does not matter for an address already held. The pool it
+    // came from need not be that pool: renaming or splitting a pool moves nothing.
     private bool StillSatisfies(Holding holding, ServiceRequest request, AllocationPlan plan)
     {
         var shapeOk = plan.Requested.Count > 0
             ? holding.Addresses.Count == plan.Requested.Count && plan.Requested.All(holding.Addresses.Contains)
             : plan.IsShapeOf(holding.Addresses);
-        if (!shapeOk || _pools.PoolOf(request, holding.Addresses) is not { } pool)
+        if (!shapeOk || _pools.PoolOf(request, holding.Addresses) is not { } pool || !_pools.Serves(pool, request, holding.Addresses))
         {
             return false;
         }
 
         if (request.RequestedPool is { } requested && !string.Equals(pool.Name, requested, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        // A draining pool keeps its holders whatever else changed; a live one must still admit the service.
-        if (!_pools.IsDraining(pool.Name)
-            && (!pool.Admits(request) || !holding.Addresses.All(a => pool.CanHandOut(a.Family, a.Value))))
         {
             return false;
         }
@@ -232,6 +372,13 @@ public sealed class PoolAllocator
             return request.RequestedPool is not null
                 ? RequestedPoolUnusable(request)
                 : Outcome.Fail(AllocationFailure.NoCompatiblePool, $"no auto-assign pool admits {request.Key}");
+        }
+
+        if (existing is not null)
+        {
+            // A service that must leave its address looks first in the pools that contain it: an address that
+            // avoidBuggyIPs now excludes, or a pool that shrank, gives a new address from that same pool.
+            candidates = [.. candidates.OrderBy(p => existing.Addresses.Any(a => p.Contains(a.Family, a.Value)) ? 0 : 1)];
         }
 
         var outcome = AllocateFamilies(request, plan.Families, candidates, existing);
@@ -373,19 +520,60 @@ public sealed class PoolAllocator
         return best;
     }
 
-    // Why the request may not hold the address next to its current holders, or null when it may.
+    // Why the request may not hold the address next to its current holders, or null when it may. A reserved
+    // address counts as held under the request it was held with, so its co-sharers stay valid and nobody else
+    // gets it; the service's own reservations never stand in its way.
     private string? SharingConflict(ServiceRequest request, FamilyAddress address)
     {
         foreach (var holder in Held(address.Family).HoldersOf(address.Value))
         {
-            if (holder != request.Key
-                && SharingRules.Conflict(address.ToAddress(), request, _holdings[holder].Request) is { } conflict)
+            if (holder == request.Key)
+            {
+                continue;
+            }
+
+            if (_holdings.TryGetValue(holder, out var holding) && holding.Addresses.Contains(address)
+                && SharingRules.Conflict(address.ToAddress(), request, holding.Request) is { } conflict)
             {
                 return conflict;
+            }
+
+            if (_reserved.TryGetValue(holder, out var reservations))
+            {
+                foreach (var reservation in reservations)
+                {
+                    if (reservation.Addresses.Contains(address)
+                        && SharingRules.Conflict(address.ToAddress(), request, reservation.Request) is { } reserved)
+                    {
+                        return reserved + " (until the write that frees it lands)";
+                    }
+                }
             }
         }
 
         return null;
+    }
+
+    private void ReserveGivenUp(Holding before, long ticket)
+    {
+        var now = _holdings.GetValueOrDefault(before.Request.Key);
+        FamilyAddress[] givenUp = [.. before.Addresses.Where(a => now is null || !now.Addresses.Contains(a))];
+        if (givenUp.Length == 0)
+        {
+            return;
+        }
+
+        foreach (var address in givenUp)
+        {
+            Held(address.Family).Add(address.Value, before.Request.Key);
+        }
+
+        if (!_reserved.TryGetValue(before.Request.Key, out var reservations))
+        {
+            _reserved[before.Request.Key] = reservations = [];
+        }
+
+        reservations.Add(new Reservation(ticket, before.Request, givenUp));
     }
 
     private Outcome RequestedPoolUnusable(ServiceRequest request)
@@ -548,6 +736,8 @@ public sealed class PoolAllocator
     private static AllocationResult Failed(AllocationFailure failure, string? message) => new(failure, null, message);
 
     private sealed record Holding(ServiceRequest Request, IReadOnlyList<FamilyAddress> Addresses, Assignment Assignment);
+
+    private sealed record Reservation(long Ticket, ServiceRequest Request, IReadOnlyList<FamilyAddress> Addresses);
 
     private readonly record struct Outcome(IReadOnlyList<FamilyAddress>? Addresses, AllocationFailure Failure, string? Message)
     {

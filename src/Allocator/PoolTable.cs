@@ -48,6 +48,9 @@ internal sealed class PoolTable
 
     public bool IsDraining(string name) => _draining.Contains(name);
 
+    public IReadOnlyList<string> Containing(FamilyAddress address) =>
+        [.. _byPreference.Where(p => p.Contains(address.Family, address.Value)).Select(p => p.Name)];
+
     // Pools a new allocation may come from, most preferred first. Draining pools hand out nothing new.
     public IReadOnlyList<ConfiguredPool> CandidatesFor(ServiceRequest request, AllocationPlan plan)
     {
@@ -63,13 +66,16 @@ internal sealed class PoolTable
 
     // The pool an assignment is reported in: a deterministic function of the request and the addresses, so that a
     // restarted controller that restores the same addresses reports the same pool. Among the pools containing
-    // every address: the requested pool, then non-draining before draining, then pools that could have handed the
-    // addresses to this service, then preference order. That is the order Allocate tries pools in, so a fresh
-    // allocation reports the pool it was taken from.
+    // every address: the requested pool; then pools that serve the service (live, admit it, would hand the
+    // addresses out); then live before draining; then the pool recorded for the service before (a rename or a
+    // split therefore keeps naming the pool the operator sees, and overlapping pools do not flip across
+    // restarts); then pools that could have picked the addresses for it (autoAssign, or asked for); then
+    // preference order. That is the order Allocate tries pools in, so a fresh allocation reports the pool it was
+    // taken from.
     public ConfiguredPool? PoolOf(ServiceRequest request, IReadOnlyList<FamilyAddress> addresses)
     {
         ConfiguredPool? best = null;
-        (int, int, int, int) bestRank = default;
+        (int, int, int, int, int, int) bestRank = default;
         for (var index = 0; index < _byPreference.Length; index++)
         {
             var pool = _byPreference[index];
@@ -78,13 +84,13 @@ internal sealed class PoolTable
                 continue;
             }
 
-            var couldHandOut = pool.Admits(request)
-                && (pool.AutoAssign || request.RequestedPool is not null || request.RequestedAddresses.Count > 0)
-                && addresses.All(a => pool.CanHandOut(a.Family, a.Value));
+            var picks = pool.AutoAssign || request.RequestedPool is not null || request.RequestedAddresses.Count > 0;
             var rank = (
                 string.Equals(request.RequestedPool, pool.Name, StringComparison.Ordinal) ? 0 : 1,
+                Serves(pool, request, addresses) ? 0 : 1,
                 IsDraining(pool.Name) ? 1 : 0,
-                couldHandOut ? 0 : 1,
+                string.Equals(request.RecordedPool, pool.Name, StringComparison.Ordinal) ? 0 : 1,
+                picks ? 0 : 1,
                 index);
             if (best is null || rank.CompareTo(bestRank) < 0)
             {
@@ -95,6 +101,11 @@ internal sealed class PoolTable
 
         return best;
     }
+
+    // Whether the pool may keep serving these addresses to the service: it is live, admits the service and
+    // would hand every address out.
+    public bool Serves(ConfiguredPool pool, ServiceRequest request, IReadOnlyList<FamilyAddress> addresses) =>
+        !IsDraining(pool.Name) && pool.Admits(request) && addresses.All(a => pool.CanHandOut(a.Family, a.Value));
 
     // Every pair of pools sharing addresses, once per pair of intersecting ranges (merged within each pool).
     public IReadOnlyList<PoolOverlap> Overlaps()

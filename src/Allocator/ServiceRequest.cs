@@ -45,4 +45,8 @@ public sealed record ServiceRequest
 
     // Pod selector, compared for the Local sharing rule.
     public IReadOnlyDictionary<string, string>? Selector { get; init; }
+
+    // The pool the controller last recorded for this service's addresses. Only a tie-break when the addresses lie
+    // in several pools that serve the service equally well, so that a restart names the pool named before.
+    public string? RecordedPool { get; init; }
 }

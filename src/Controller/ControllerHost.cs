@@ -41,9 +41,9 @@ public static class ControllerHost
         builder.Services.AddSingleton<IKubernetesClient>(sp => new KubernetesClient(configuration,
             args.Qps > 0 ? new TokenBucketRateLimiter(args.Qps, args.Burst) : null,
             logger: sp.GetRequiredService<ILogger<KubernetesClient>>()));
-        builder.Services.AddSingleton(sp => new EventRecorder(sp.GetRequiredService<IKubernetesClient>(),
-            new EventRecorderOptions { Component = "barelb-controller", Host = IdentityOf(args) },
+        builder.Services.AddSingleton(sp => ControllerEvents.CreateRecorder(sp.GetRequiredService<IKubernetesClient>(), IdentityOf(args),
             sp.GetRequiredService<ILogger<EventRecorder>>()));
+        builder.Services.AddSingleton(new LeaderElectionOptions());
         builder.Services.AddHostedService<ControllerService>();
         using var host = builder.Build();
         await host.RunAsync(ct).ConfigureAwait(false);
@@ -56,17 +56,22 @@ public static class ControllerHost
 
 /// <summary>
 /// Runs the event recorder and, while this replica leads (or always, without leader election), the controller
-/// loop. Losing leadership stops the process.
+/// loop. Losing leadership does not stop the process: the replica steps down and campaigns again. A graceful stop
+/// during an uninstall takes the pool-protection finalizers off (see docs/operations.md).
 /// </summary>
 public sealed partial class ControllerService(
     IKubernetesClient client,
     EventRecorder events,
     ControllerCommandLine args,
     ILoggerFactory loggerFactory,
-    IHostApplicationLifetime lifetime,
-    TimeProvider time) : BackgroundService
+    TimeProvider time,
+    LeaderElectionOptions election) : BackgroundService
 {
+    private static readonly TimeSpan UninstallCheckTimeout = TimeSpan.FromSeconds(5);
     private readonly ILogger _logger = loggerFactory.CreateLogger<ControllerService>();
+
+    /// <summary>The replica, once running with leader election (for diagnostics and tests).</summary>
+    public LeaderElectedController? Replica { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -78,16 +83,12 @@ public sealed partial class ControllerService(
             if (!args.LeaderElect)
             {
                 await new LoadBalancerController(client, options, events, loggerFactory, time).RunAsync(stoppingToken).ConfigureAwait(false);
-                return;
             }
-            var replica = new LeaderElectedController(client, options, events, loggerFactory, time,
-                ControllerHost.IdentityOf(args), new LeaderElectionOptions(), () =>
-                {
-                    // Exit so that the restart rebuilds state from the API.
-                    Environment.ExitCode = 1;
-                    lifetime.StopApplication();
-                });
-            await replica.RunAsync(stoppingToken).ConfigureAwait(false);
+            else
+            {
+                Replica = new LeaderElectedController(client, options, events, loggerFactory, time, ControllerHost.IdentityOf(args), election);
+                await Replica.RunAsync(stoppingToken).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -101,6 +102,11 @@ public sealed partial class ControllerService(
         }
         finally
         {
+            if (stoppingToken.IsCancellationRequested)
+            {
+                using var bounded = new CancellationTokenSource(UninstallCheckTimeout, time);
+                await Pools.PoolFinalizers.ReleaseIfUninstallingAsync(client, options.Namespace, _logger, bounded.Token).ConfigureAwait(false);
+            }
             try
             {
                 await Task.WhenAll(recorder, secret).ConfigureAwait(false);

@@ -130,7 +130,7 @@ public sealed class PoolAllocatorLifecycleTests
         Assert.Equal(["10.0.0.9"], result.Addresses());
         Assert.Equal("p", result.Assignment!.Pool);
         Assert.Equal(["ns/a"], allocator.HoldersOf("p").Select(h => h.Service.ToString()));
-        Assert.Empty(allocator.Orphans());
+        Assert.Empty(allocator.Misplaced());
     }
 
     [Fact]
@@ -142,7 +142,7 @@ public sealed class PoolAllocatorLifecycleTests
 
         Assert.True(result.Succeeded);
         Assert.Null(result.Assignment!.Pool);
-        Assert.Equal([result.Assignment], allocator.Orphans());
+        Assert.Equal([result.Assignment], allocator.Misplaced());
         Assert.Equal(AllocationFailure.AddressInUse, allocator.Restore(Service("ns/b"), [Ip("203.0.113.1")]).Failure);
     }
 
@@ -198,7 +198,7 @@ public sealed class PoolAllocatorLifecycleTests
     // ---- SetPools and SetDraining ---------------------------------------------------------------------------
 
     [Fact]
-    public void SetPools_PoolShrinksOrDisappears_KeepsAssignmentsAsOrphans()
+    public void SetPools_PoolShrinksOrDisappears_KeepsAssignmentsAsMisplaced()
     {
         var allocator = AllocatorWith(Pool("p", "10.0.0.0/24"), Pool("q", "10.0.1.0/24"));
         allocator.Restore(Service("ns/a"), [Ip("10.0.0.200")]);
@@ -209,8 +209,8 @@ public sealed class PoolAllocatorLifecycleTests
 
         Assert.Equal(["10.0.0.200"], allocator.GetAssignment(Key("ns/a")).Addresses());
         Assert.Equal(["10.0.1.5"], allocator.GetAssignment(Key("ns/b")).Addresses());
-        Assert.Equal(["ns/a", "ns/b"], allocator.Orphans().Select(o => o.Service.ToString()));
-        Assert.All(allocator.Orphans(), o => Assert.Null(o.Pool));
+        Assert.Equal(["ns/a", "ns/b"], allocator.Misplaced().Select(o => o.Service.ToString()));
+        Assert.All(allocator.Misplaced(), o => Assert.Null(o.Pool));
         Assert.Equal(["ns/c"], allocator.HoldersOf("p").Select(o => o.Service.ToString()));
         Assert.Equal(AllocationFailure.AddressInUse, allocator.Restore(Service("ns/x"), [Ip("10.0.0.200")]).Failure);
     }
@@ -225,7 +225,7 @@ public sealed class PoolAllocatorLifecycleTests
 
         Assert.Equal("new", allocator.GetAssignment(Key("ns/a"))!.Pool);
         Assert.Equal(["10.0.0.0"], allocator.GetAssignment(Key("ns/a")).Addresses());
-        Assert.Empty(allocator.Orphans());
+        Assert.Empty(allocator.Misplaced());
         Assert.Equal(["10.0.0.1"], allocator.Allocate(Service("ns/b")).Addresses());
     }
 
@@ -251,27 +251,30 @@ public sealed class PoolAllocatorLifecycleTests
     }
 
     [Fact]
-    public void SetDraining_Pool_GivesNothingNewButHoldersKeep()
+    public void SetDraining_Pool_GivesNothingNewHoldersKeepUntilReallocated()
     {
         var allocator = AllocatorWith(Pool("a", "10.0.1.0/24"), Pool("b", "10.0.2.0/24"));
         allocator.Allocate(Service("ns/s1"));
 
         allocator.SetDraining(new HashSet<string> { "a" });
 
-        Assert.Equal(["10.0.1.0"], allocator.Allocate(Service("ns/s1")).Addresses());
+        Assert.Equal(["10.0.1.0"], allocator.GetAssignment(Key("ns/s1")).Addresses());
         Assert.Equal(["10.0.2.0"], allocator.Allocate(Service("ns/s2")).Addresses());
         Assert.Equal(["b"], allocator.CandidatePools(Service("ns/s3")));
         Assert.Equal(["ns/s1"], allocator.HoldersOf("a").Select(h => h.Service.ToString()));
-        Assert.Equal(["ns/s1"], allocator.Orphans().Select(h => h.Service.ToString()));
+        Assert.Equal(["ns/s1"], allocator.Misplaced().Select(h => h.Service.ToString()));
         var requested = allocator.Allocate(Service("ns/s3") with { RequestedPool = "a" });
         Assert.Equal(AllocationFailure.NoCompatiblePool, requested.Failure);
         Assert.Equal("pool a is being deleted and hands out no new addresses", requested.Message);
         var address = allocator.Allocate(Service("ns/s4") with { RequestedAddresses = [Ip("10.0.1.9")] });
         Assert.Equal(AllocationFailure.NoCompatiblePool, address.Failure);
+        // Reconciled again, the holder leaves the draining pool for one that can take it.
+        Assert.Equal(["10.0.2.1"], allocator.Allocate(Service("ns/s1")).Addresses());
+        Assert.Empty(allocator.Misplaced());
     }
 
     [Fact]
-    public void SetDraining_Cleared_PoolServesAgainAndOrphansEmpty()
+    public void SetDraining_Cleared_PoolServesAgainAndNothingMisplaced()
     {
         var allocator = AllocatorWith(Pool("a", "10.0.1.0/24"));
         allocator.Allocate(Service("ns/s1"));
@@ -280,7 +283,7 @@ public sealed class PoolAllocatorLifecycleTests
 
         allocator.SetDraining(new HashSet<string>());
 
-        Assert.Empty(allocator.Orphans());
+        Assert.Empty(allocator.Misplaced());
         Assert.Equal(["10.0.1.1"], allocator.Allocate(Service("ns/s2")).Addresses());
     }
 

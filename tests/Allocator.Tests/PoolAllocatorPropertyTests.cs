@@ -498,7 +498,7 @@ public sealed class PoolAllocatorPropertyTests(ITestOutputHelper output)
                     fresh.HoldersOf(pool.Name).Select(Describe));
             }
 
-            Assert.Equal(_allocator.Orphans().Select(Describe), fresh.Orphans().Select(Describe));
+            Assert.Equal(_allocator.Misplaced().Select(Describe), fresh.Misplaced().Select(Describe));
 
             // After the restart the controller allocates every Service again: what Allocate had vouched for stays.
             foreach (var (service, (_, request, poolsVersion)) in _held.OrderBy(h => h.Key.ToString(), StringComparer.Ordinal))

@@ -50,11 +50,8 @@ public sealed class StatusConflictTests
     {
         await using var f = await StartAsync(startController: false);
         await f.CreatePoolAsync("main", "198.51.100.0/28");
-        var client = new InterferingClient(f.Client);
-        using var stop = new CancellationTokenSource();
-        var events = new EventRecorder(client, new EventRecorderOptions { Component = "barelb-controller" }, NullLogger.Instance);
-        var controller = new LoadBalancerController(client, new ControllerOptions { Namespace = SystemNamespace }, events, NullLoggerFactory.Instance);
-        var running = Task.WhenAll(events.RunAsync(stop.Token), controller.RunAsync(stop.Token));
+        var client = new InterferingClient(f.Cluster.Client);
+        await f.StartControllerAsync(client);
 
         await f.CreateServiceAsync(LoadBalancer("web"));
         var service = await f.WaitForIngressAsync("web");
@@ -62,7 +59,5 @@ public sealed class StatusConflictTests
         Assert.Equal(["198.51.100.0"], Ingress(service));
         Assert.Equal("yes", service.Metadata.Labels?["touched"]);
         Assert.True(client.Conflicts >= 1, "the interfering write did not cause a 409");
-        await stop.CancelAsync();
-        await running;
     }
 }

@@ -7,11 +7,15 @@ using k8s.Models;
 
 namespace BareLb.Controller.Pools;
 
-/// <summary>What changed in the pool set that deserves an event.</summary>
+/// <summary>What a pool pass changed: whether allocations must be looked at again, and what deserves an event.</summary>
+/// <param name="AllocationChanged">
+/// The pools as the allocator sees them (valid definitions, which are draining) differ from the last pass: every
+/// Service may now fit elsewhere, or no longer fit where it is.
+/// </param>
 public sealed record PoolSyncResult(
+    bool AllocationChanged,
     IReadOnlyList<(IPAddressPool Pool, IReadOnlyList<ValidationError> Errors)> NewlyInvalid,
-    IReadOnlyList<PoolOverlap> NewOverlaps,
-    IReadOnlyList<IPAddressPool> NeedFinalizer);
+    IReadOnlyList<PoolOverlap> NewOverlaps);
 
 /// <summary>
 /// Loads IPAddressPools into the allocator and computes their status, without I/O. A pool whose current spec is
@@ -24,7 +28,9 @@ public sealed class PoolReconciler(PoolAllocator allocator)
     private readonly Dictionary<string, string> _reportedErrors = new(StringComparer.Ordinal);
     private HashSet<PoolOverlap> _overlaps = [];
     private HashSet<string> _deleting = new(StringComparer.Ordinal);
-    private Dictionary<string, SortedSet<string>> _stuck = new(StringComparer.Ordinal);
+    private readonly Dictionary<ServiceKey, string> _stuck = [];
+    private string _loaded = "";
+    private bool _unknownInvalid;
 
     public IReadOnlyCollection<PoolOverlap> Overlaps => _overlaps;
 
@@ -72,40 +78,79 @@ public sealed class PoolReconciler(PoolAllocator allocator)
             _reportedErrors.Remove(gone);
         }
 
-        var overlaps = allocator.SetPools(definitions).ToHashSet();
-        allocator.SetDraining(draining);
+        // What the allocator sees, in one comparable text: a pass that changes none of it moves nothing.
+        var loaded = string.Join("\n", definitions.OrderBy(d => d.Name, StringComparer.Ordinal).Select(Describe)) +
+            "\ndraining:" + string.Join(",", draining.Order(StringComparer.Ordinal));
+        var changed = loaded != _loaded;
+        _loaded = loaded;
+        var newOverlaps = new List<PoolOverlap>();
+        if (changed)
+        {
+            var overlaps = allocator.SetPools(definitions).ToHashSet();
+            allocator.SetDraining(draining);
+            newOverlaps = overlaps.Where(o => !_overlaps.Contains(o)).ToList();
+            _overlaps = overlaps;
+        }
         _deleting = draining;
-        var newOverlaps = overlaps.Where(o => !_overlaps.Contains(o)).ToList();
-        _overlaps = overlaps;
-
-        var needFinalizer = pools.Where(p => p.Metadata.DeletionTimestamp is null && !HasFinalizer(p)).ToList();
-        return new PoolSyncResult(newlyInvalid, newOverlaps, needFinalizer);
+        _unknownInvalid = pools.Any(p => p.Metadata.DeletionTimestamp is null && _errors.ContainsKey(p.Metadata.Name ?? "") &&
+            !_lastValid.ContainsKey(p.Metadata.Name ?? ""));
+        return new PoolSyncResult(changed, newlyInvalid, newOverlaps);
     }
 
     /// <summary>
-    /// Records which Services could not be moved out of each pool (deleted or shrunk) and so keep an address the
-    /// pool no longer offers; the pool's Draining condition names them.
+    /// True while a pool exists whose spec is invalid and that this controller never saw valid (it restarted while
+    /// the pool was broken): an address that lies in no known pool may belong to it, so nothing moves such addresses
+    /// until the pool is fixed or deleted. A typo must never change running addresses.
     /// </summary>
-    public void SetStuck(IEnumerable<(string Pool, ServiceKey Service)> stuck)
+    public bool HasUnknownInvalidPools => _unknownInvalid;
+
+    /// <summary>Pools being deleted (they keep their finalizer while Services hold their addresses).</summary>
+    public IReadOnlyCollection<string> Deleting => _deleting;
+
+    /// <summary>
+    /// Records that a Service keeps an address its pool no longer gives it (the pool was deleted or shrunk, or stopped
+    /// admitting it) because no other pool could take it; null when it is not stuck. The pool's Draining condition
+    /// names it. Returns the pools whose stuck list changed.
+    /// </summary>
+    public IReadOnlyList<string> SetStuck(ServiceKey service, string? pool)
     {
-        _stuck = stuck.GroupBy(s => s.Pool, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => new SortedSet<string>(g.Select(s => s.Service.ToString()), StringComparer.Ordinal), StringComparer.Ordinal);
+        var had = _stuck.GetValueOrDefault(service);
+        if (had == pool)
+        {
+            return [];
+        }
+        if (pool is null)
+        {
+            _stuck.Remove(service);
+        }
+        else
+        {
+            _stuck[service] = pool;
+        }
+        return [.. new[] { had, pool }.OfType<string>()];
     }
 
     /// <summary>
-    /// True for a pool that exists, is not being deleted, and whose spec is invalid. Its holders keep their
-    /// addresses where they are: after a restart the controller has no valid definition of such a pool, and moving
-    /// its Services because of a typo would change running addresses.
+    /// A deleted pool may go once no Service holds one of its addresses (holders of an address in the pool's ranges
+    /// are named after it while it drains, unless a live pool serves them) or still shows one it gave up (a move
+    /// whose write has not landed). A Service that keeps an address the pool offered before an edit does not hold
+    /// the pool: the address is not the pool's any more.
     /// </summary>
-    public bool IsFrozen(string? pool) => pool is not null && _errors.ContainsKey(pool) && !_deleting.Contains(pool);
-
-    /// <summary>A deleted pool may go once no Service holds or is stuck on its addresses.</summary>
     public bool CanRelease(IPAddressPool pool)
     {
         var name = pool.Metadata.Name ?? "";
         return pool.Metadata.DeletionTimestamp is not null && HasFinalizer(pool) &&
-            allocator.HoldersOf(name).Count == 0 && !_stuck.ContainsKey(name);
+            allocator.HoldersOf(name).Count == 0 && !allocator.HasReservationsIn(name);
     }
+
+    private static string Describe(PoolDefinition d) =>
+        $"{d.Name}|{string.Join(",", d.Ranges)}|{d.AutoAssign}|{d.AvoidBuggyIPs}|" +
+        (d.ServiceAllocation is not { } a ? "" :
+            $"{a.Priority}|{string.Join(",", a.Namespaces)}|{string.Join(";", a.NamespaceSelectors.Select(Describe))}|{string.Join(";", a.ServiceSelectors.Select(Describe))}");
+
+    private static string Describe(LabelMatcher m) =>
+        string.Join(",", m.MatchLabels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")) + "/" +
+        string.Join(",", m.MatchExpressions.Select(e => $"{e.Key} {e.Operator} {string.Join(" ", e.Values)}"));
 
     public static bool HasFinalizer(IPAddressPool pool) => pool.Metadata.Finalizers?.Contains(Finalizers.PoolProtection) == true;
 
@@ -137,11 +182,11 @@ public sealed class PoolReconciler(PoolAllocator allocator)
 
         var deleting = pool.Metadata.DeletionTimestamp is not null;
         var holders = deleting ? allocator.HoldersOf(name).Select(a => a.Service.ToString()) : [];
-        var stuck = _stuck.TryGetValue(name, out var s) ? s : [];
+        var stuck = _stuck.Where(kv => kv.Value == name).Select(kv => kv.Key.ToString());
         var waiting = holders.Concat(stuck).Distinct().Order(StringComparer.Ordinal).ToList();
         if (deleting || waiting.Count > 0)
         {
-            var why = deleting ? "the pool is being deleted" : "addresses were removed from the pool";
+            var why = deleting ? "the pool is being deleted" : "the pool no longer gives these Services their addresses (addresses removed, or serviceAllocation changed)";
             var message = waiting.Count == 0
                 ? $"{why}; no Service holds its addresses"
                 : $"{why}; no other compatible pool can take these Services, which keep their addresses: {NameList(waiting)}";

@@ -18,16 +18,18 @@ public sealed class ReconcileQueue<TKey> where TKey : notnull
         get { lock (_lock) { return _waiting.Count; } }
     }
 
-    public void Add(TKey key)
+    /// <summary>Queues the key; false when it was already waiting.</summary>
+    public bool Add(TKey key)
     {
         lock (_lock)
         {
             if (!_waiting.Add(key))
             {
-                return;
+                return false;
             }
         }
         _channel.Writer.TryWrite(key);
+        return true;
     }
 
     /// <summary>Waits for the next key; the key counts as no longer waiting from this moment.</summary>

@@ -111,9 +111,25 @@ public static class ServiceRequestParser
             Ports = ports,
             ExternalTrafficPolicy = trafficPolicy,
             Selector = spec.Selector is null ? null : new Dictionary<string, string>(spec.Selector),
+            RecordedPool = RecordedPool(service),
         };
         return new ParsedServiceRequest(request, errors, warnings);
     }
+
+    /// <summary>
+    /// What the user wrote, as one comparable text: the spec, labels and annotations other than the one the controller
+    /// writes. The controller's own writes (status, its annotation) leave it unchanged. (The spec itself rather than
+    /// metadata.generation: not every server version keeps a generation for Services.)
+    /// </summary>
+    public static string RequestVersion(V1Service service) =>
+        $"{service.Metadata.Uid}|{KubernetesJson.Serialize(service.Spec)}|" +
+        string.Join(",", service.Metadata.LabelsOrEmpty().OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")) + "|" +
+        string.Join(",", service.Metadata.AnnotationsOrEmpty().Where(a => a.Key != Annotations.IPAllocatedFromPool)
+            .OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}"));
+
+    /// <summary>The pool the controller recorded for the Service (annotation barelb.io/ip-allocated-from-pool).</summary>
+    public static string? RecordedPool(V1Service service) =>
+        service.Metadata.AnnotationsOrEmpty().GetValueOrDefault(Annotations.IPAllocatedFromPool) is { Length: > 0 } pool ? pool : null;
 
     /// <summary>The addresses in status.loadBalancer.ingress, skipping hostnames and unparsable entries.</summary>
     public static IReadOnlyList<IPAddress> IngressAddresses(V1Service service)

@@ -1,3 +1,4 @@
+using BareLb.Controller.Tests.Support;
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -266,7 +267,8 @@ public sealed class ApiFaultTests
     public async Task TransientErrorOnAnyWrite_RetriedWithBackoffLoopKeepsRunning(string write, string error)
     {
         await using var f = await StartAsync(startController: false);
-        var faulty = new FaultyWrites(f.Cluster.Client, write, error);
+        // The annotation has a write of its own only against a server that drops metadata written through /status.
+        var faulty = new FaultyWrites(write == "service annotation" ? new MetadataDroppedOnStatusClient(f.Cluster.Client) : f.Cluster.Client, write, error);
         await f.StartControllerAsync(faulty);
         await f.CreatePoolAsync("main", "198.51.100.0/28");
         await f.CreateServiceAsync(LoadBalancer("web"));

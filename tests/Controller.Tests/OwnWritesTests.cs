@@ -118,8 +118,8 @@ public sealed class OwnWritesTests(ITestOutputHelper output)
 
     /// <summary>
     /// Requests the controller makes for one new Service, with 0 or 50 other Services waiting for an exhausted pool:
-    /// the same. Against the emulator (which drops metadata written through /status) the annotation takes a second
-    /// patch; against a server that keeps it, as kube-apiserver does, status and annotation are one request.
+    /// the same. Against a server that keeps metadata written through /status, as kube-apiserver (and the emulator)
+    /// does, status and annotation are one request; against one that drops it, the annotation takes a second patch.
     /// </summary>
     [Theory]
     [MemberData(nameof(WaitingCounts))]
@@ -128,7 +128,7 @@ public sealed class OwnWritesTests(ITestOutputHelper output)
         await using var f = await StartAsync(startController: false);
         await f.CreatePoolAsync("full", new IPAddressPoolSpec { Addresses = ["198.51.100.7/32"], AutoAssign = false });
         await f.CreatePoolAsync("other", "203.0.113.0/28");
-        var counting = new CountingClient(metadataOnStatus ? new MetadataOnStatusClient(f.Cluster.Client) : f.Cluster.Client);
+        var counting = new CountingClient(metadataOnStatus ? f.Cluster.Client : new MetadataDroppedOnStatusClient(f.Cluster.Client));
         await f.StartControllerAsync(counting);
         await f.CreateServiceAsync(LoadBalancer("holder", new() { [Annotations.AddressPool] = "full" }));
         for (var i = 0; i < waitingCount; i++)

@@ -117,28 +117,21 @@ public sealed class ReassignmentTests
     }
 
     [Fact]
-    public async Task StatusNotOurs_OtherClassOrForeignAddress_NeverTouched()
+    public async Task StatusNotOurs_OtherClass_NeverTouched()
     {
         await using var f = await StartAsync();
         await f.CreatePoolAsync("main", "198.51.100.0/28");
-        // A LoadBalancer of another implementation, showing an address from our pool, and a NodePort Service showing
-        // an address outside our pools: neither is ours to clear.
-        var other = await f.CreateServiceAsync(LoadBalancer("other", lbClass: "example.com/other"));
-        var nodePort = LoadBalancer("np");
-        nodePort.Spec.Type = "NodePort";
-        await f.CreateServiceAsync(nodePort);
+        // A LoadBalancer of another implementation, showing an address from our pool: not ours to clear. (A NodePort
+        // Service showing ingress cannot be made on kube-apiserver 1.29+, which refuses that status, nor on the emulator.)
+        await f.CreateServiceAsync(LoadBalancer("other", lbClass: "example.com/other"));
         await f.Client.PatchAsync(CoreResources.Services, AppNamespace, "other",
             System.Text.Json.Nodes.JsonNode.Parse("""{"status":{"loadBalancer":{"ingress":[{"ip":"198.51.100.9"}]}}}""")!, status: true, default);
-        await f.Client.PatchAsync(CoreResources.Services, AppNamespace, "np",
-            System.Text.Json.Nodes.JsonNode.Parse("""{"status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.9"}]}}}""")!, status: true, default);
 
         await f.StopControllerAsync();
         await f.StartControllerAsync();
         await f.SettleAsync();
 
         Assert.Equal(["198.51.100.9"], Ingress(await f.GetServiceAsync("other")));
-        Assert.Equal(["203.0.113.9"], Ingress(await f.GetServiceAsync("np")));
-        _ = other;
     }
 
     [Fact]

@@ -18,8 +18,6 @@ namespace BareLb.Controller.Tests;
 /// </summary>
 public sealed class UninstallTests
 {
-    private const string Hold = "test.barelb.io/play-cleanup";
-
     [Fact]
     public async Task DocumentedUninstall_CrdsThenManifests_NothingLeftTerminating()
     {
@@ -32,14 +30,30 @@ public sealed class UninstallTests
         Assert.All((await f.Client.ListAsync(BareLbResources.IPAddressPools, SystemNamespace, null, default)).Items,
             p => Assert.Contains(Finalizers.PoolProtection, p.Metadata.Finalizers ?? []));
 
-        // Step 1: kubectl delete -f crds/ (the controller still runs).
+        // Step 1: kubectl delete -f crds/ (the controller still runs). As on kube-apiserver, each CRD stays
+        // Terminating until every object of its kind is gone, finalizers honoured: the controller must let go.
         foreach (var crd in Crds())
         {
-            await DeleteCrdAsRealServerDoesAsync(f, crd);
+            await f.Client.DeleteAsync(PoolFinalizers.CustomResourceDefinitions, null, crd, null, default);
         }
+        // The controller sees the CRD Terminating and lets go; the server then removes the pools and the CRD.
+        await EventuallyAsync(async () =>
+        {
+            IReadOnlyList<IPAddressPool> left;
+            try
+            {
+                left = (await f.Client.ListAsync(BareLbResources.IPAddressPools, null, null, default)).Items;
+            }
+            catch (NotFoundException)
+            {
+                left = []; // the kind itself is gone: its CRD finished deleting
+            }
+            return left.Count == 0 ? "" : null;
+        }, "every pool to go with its CRD");
         // Step 2: kubectl delete -f manifests/ — the namespace among them.
         await f.StopControllerAsync();
         await f.Client.DeleteAsync(CoreResources.Namespaces, null, SystemNamespace, null, default);
+        await f.Cluster.Server.WhenControllersIdleAsync();
 
         foreach (var crd in Crds())
         {
@@ -61,6 +75,7 @@ public sealed class UninstallTests
 
         await f.Client.DeleteAsync(CoreResources.Namespaces, null, SystemNamespace, null, default);
         await f.SettleAsync();
+        await f.Cluster.Server.WhenControllersIdleAsync();
 
         await AssertGoneAsync(() => f.Client.GetAsync(CoreResources.Namespaces, null, SystemNamespace, default), $"namespace {SystemNamespace}");
         Assert.Single(Ingress(await f.GetServiceAsync("web")));
@@ -116,6 +131,8 @@ public sealed class UninstallTests
         await host.CancelAsync();
         await service.StopAsync(CancellationToken.None);
 
+        // Namespace deletion finishes in the background (the emulated namespace controller, as on a real cluster).
+        await f.Cluster.Server.WhenControllersIdleAsync();
         await AssertGoneAsync(() => f.Client.GetAsync(CoreResources.Namespaces, null, SystemNamespace, default), $"namespace {SystemNamespace}");
     }
 
@@ -135,44 +152,22 @@ public sealed class UninstallTests
     private static IEnumerable<string> Crds() =>
         Directory.GetFiles(TestCluster.CrdDirectory, "*.yaml").Select(Path.GetFileNameWithoutExtension).Select(n => n!.Split('_')[1] + "." + n.Split('_')[0]);
 
-    /// <summary>
-    /// A CRD deletion as kube-apiserver performs it: the CRD gets a deletionTimestamp (held by its cleanup
-    /// finalizer), every object of the kind is deleted (finalizers of those objects are honoured), and the CRD goes
-    /// when none is left. The in-memory server removes a CRD's objects at once, finalizers or not; the test plays
-    /// the real cleanup with a finalizer of its own.
-    /// </summary>
-    private static async Task DeleteCrdAsRealServerDoesAsync(ControllerFixture f, string crd)
-    {
-        var client = f.Cluster.Client;
-        await client.PatchAsync(PoolFinalizers.CustomResourceDefinitions, null, crd,
-            Finalizer(Hold), status: false, default);
-        await client.DeleteAsync(PoolFinalizers.CustomResourceDefinitions, null, crd, null, default);
-        if (crd == PoolFinalizers.PoolCrdName)
-        {
-            foreach (var pool in (await client.ListAsync(BareLbResources.IPAddressPools, null, null, default)).Items)
-            {
-                await f.Client.DeleteAsync(BareLbResources.IPAddressPools, pool.Metadata.NamespaceProperty, pool.Metadata.Name!, null, default);
-            }
-            await f.SettleAsync();
-            var left = (await client.ListAsync(BareLbResources.IPAddressPools, null, null, default)).Items;
-            Assert.True(left.Count == 0, "pools left Terminating: " + string.Join(", ", left.Select(p => $"{p.Metadata.Name} [{string.Join(",", p.Metadata.Finalizers ?? [])}]")));
-        }
-        await client.PatchAsync(PoolFinalizers.CustomResourceDefinitions, null, crd,
-            JsonNode.Parse("""{"metadata":{"finalizers":null}}""")!, status: false, default);
-    }
-
     private static JsonObject Finalizer(string name) =>
         new() { ["metadata"] = new JsonObject { ["finalizers"] = new JsonArray(JsonValue.Create(name)) } };
 
-    private static async Task AssertGoneAsync<T>(Func<Task<T>> get, string what)
-    {
-        try
+    /// <summary>Deletion ends in the background (the server's namespace and CRD cleanup): gone within a few seconds.</summary>
+    private static Task AssertGoneAsync<T>(Func<Task<T>> get, string what) =>
+        EventuallyAsync(async () =>
         {
-            await get();
-            Assert.Fail($"{what} is still there (Terminating)");
-        }
-        catch (NotFoundException)
-        {
-        }
-    }
+            try
+            {
+                await get();
+                return null;
+            }
+            catch (NotFoundException)
+            {
+                return "";
+            }
+        }, $"{what} to be gone rather than left Terminating");
+
 }

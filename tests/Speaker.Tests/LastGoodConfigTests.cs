@@ -181,6 +181,100 @@ public sealed class LastGoodConfigTests
         }
     }
 
+    private static Objects TwoPeers(string aAddress, string bAddress = "203.0.113.2", string? cHoldTime = null) => Valid() with
+    {
+        Peers =
+        [
+            Peer("a", p => p.PeerAddress = aAddress),
+            Peer("b", p => p.PeerAddress = bAddress),
+            Peer("c", p => (p.PeerAddress, p.HoldTime) = ("203.0.113.3", cHoldTime)),
+        ],
+    };
+
+    private static string Sessions(ConfigParseResult result) =>
+        string.Join(" ", result.Config.Peers.Select(p => $"{p.Name}={p.Address}{(p.HoldTime is { } h ? $"/{h.TotalSeconds}s" : "")}"));
+
+    [Fact]
+    public void Parse_EditDuplicatesAnUnchangedPeersSession_TheEditIsHeldBackNotTheUnchangedPeer()
+    {
+        var lastGood = new LastGoodConfig();
+        TwoPeers("203.0.113.1").ParseWith(lastGood);
+
+        // "a" sorts first, so the parser reports "b" as the duplicate: yet "b" was not touched.
+        var result = TwoPeers("203.0.113.2").ParseWith(lastGood);
+
+        Assert.Equal("a=203.0.113.1 b=203.0.113.2 c=203.0.113.3", Sessions(result));
+        Assert.NotEmpty(result.Errors);
+    }
+
+    [Fact]
+    public void Parse_NewPeerDuplicatingAnExistingOne_ExistingKeptNewAbsent()
+    {
+        var lastGood = new LastGoodConfig();
+        var before = Valid() with { Peers = [Peer("b", p => p.PeerAddress = "203.0.113.2")] };
+        before.ParseWith(lastGood);
+
+        var result = (before with { Peers = [Peer("a-copy", p => (p.PeerAddress, p.HoldTime) = ("203.0.113.2", "9s")), .. before.Peers] }).ParseWith(lastGood);
+
+        Assert.Equal("b=203.0.113.2", Sessions(result));
+    }
+
+    [Fact]
+    public void Parse_HeldBackEditAndAnUnrelatedValidEdit_TheUnrelatedOneApplies()
+    {
+        var lastGood = new LastGoodConfig();
+        TwoPeers("203.0.113.1").ParseWith(lastGood);
+
+        var result = TwoPeers("203.0.113.2", cHoldTime: "9s").ParseWith(lastGood);
+
+        Assert.Equal("a=203.0.113.1 b=203.0.113.2 c=203.0.113.3/9s", Sessions(result));
+    }
+
+    [Fact]
+    public void Parse_ConflictResolvedByTheUser_BothApply()
+    {
+        var lastGood = new LastGoodConfig();
+        TwoPeers("203.0.113.1").ParseWith(lastGood);
+        TwoPeers("203.0.113.2").ParseWith(lastGood);
+
+        // The user moves "b" away: now "a"'s edit is fine.
+        var result = TwoPeers("203.0.113.2", bAddress: "203.0.113.9").ParseWith(lastGood);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal("a=203.0.113.2 b=203.0.113.9 c=203.0.113.3", Sessions(result));
+    }
+
+    [Fact]
+    public void Parse_CommunityEditClashesWithAnUnchangedAlias_EditHeldBackAdvertisementsKeepTheirValues()
+    {
+        var lastGood = new LastGoodConfig();
+        Community[] Communities(string aAlias) => [Community("a-names", (aAlias, "65000:1")), Community("b-names", ("silver", "65000:2"))];
+        var before = Valid(bgp: a => a.Communities = ["gold", "silver"]) with { Communities = Communities("gold") };
+        before.ParseWith(lastGood);
+
+        var result = (before with { Communities = Communities("silver") }).ParseWith(lastGood);
+
+        Assert.Equal(BgpCommunity.Standard(65000, 1), result.Config.CommunityAliases["gold"]);
+        Assert.Equal(BgpCommunity.Standard(65000, 2), result.Config.CommunityAliases["silver"]);
+        Assert.Equal([BgpCommunity.Standard(65000, 1), BgpCommunity.Standard(65000, 2)],
+            Assert.Single(result.Config.BgpAdvertisementsFor("main")).Communities);
+    }
+
+    [Fact]
+    public void Parse_ValidPoolEditInvalidatesAnUnchangedAdvertisement_PoolEditAppliesAsInTheController()
+    {
+        var lastGood = new LastGoodConfig();
+        Valid(poolRange: "198.51.100.0/24", bgp: a => a.AggregationLength = 24).ParseWith(lastGood);
+
+        // Narrower than the advertisement's aggregation: the advertisement is now invalid, the pool is not.
+        var result = Valid(poolRange: "198.51.100.0/26", bgp: a => a.AggregationLength = 24).ParseWith(lastGood);
+
+        var range = Assert.Single(Assert.Single(result.Config.Pools).Ranges);
+        Assert.False(range.Contains(System.Net.IPAddress.Parse("198.51.100.100")));
+        Assert.Empty(result.Config.BgpAdvertisementsFor("main"));
+        Assert.Equal("spec.aggregationLength", Assert.Single(result.ErrorsFor("BGPAdvertisement", "main-bgp")).Field);
+    }
+
     [Fact]
     public void Parse_InvalidEdit_OtherObjectsTakeTheirNewVersions()
     {

@@ -41,11 +41,27 @@ public static class BgpPlanner
     public static BgpPlan Plan(BgpPlanInput input, List<string>? problems = null)
     {
         var node = input.ThisNode;
-        var peers = input.Config.Peers.Where(p => p.SelectsNode(node.Labels)).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
-        if (peers.Count == 0 || node.NetworkUnavailable || node.ExcludedFromLoadBalancers)
+        var selected = input.Config.Peers.Where(p => p.SelectsNode(node.Labels)).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+        if (selected.Count == 0 || node.NetworkUnavailable || node.ExcludedFromLoadBalancers)
         {
             return BgpPlan.Empty;
         }
+
+        // Only peers this node can have a session with carry routes: a Service's status must not name a peer that
+        // never hears of it.
+        var sessions = new List<(BgpPeerConfig Peer, BgpSessionOptions Options)>();
+        foreach (var peer in selected)
+        {
+            if (SessionOptions(peer, node, input, out var problem) is { } options)
+            {
+                sessions.Add((peer, options));
+            }
+            else
+            {
+                problems?.Add($"BGPPeer {peer.Name}: {problem}");
+            }
+        }
+        var peers = sessions.Select(s => s.Peer).ToList();
 
         var routes = peers.ToDictionary(p => p.Name, _ => new Dictionary<IPNetwork, BgpRoute>(), StringComparer.Ordinal);
         var peersByService = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
@@ -69,10 +85,12 @@ public static class BgpPlanner
                         v6 ? advertisement.AggregationLengthV6 : advertisement.AggregationLength);
                     foreach (var peer in peers.Where(p => advertisement.SelectsPeer(p.Name)))
                     {
+                        // Communities are a set (RFC 1997, RFC 8092): a literal and an alias of one value count once, and the
+                        // order they are listed in does not make a different route.
                         var route = new BgpRoute(prefix)
                         {
-                            Communities = [.. advertisement.Communities.Where(c => c.Kind == BgpCommunityKind.Standard).Select(c => new BareLb.Bgp.BgpCommunity(c.StandardValue))],
-                            LargeCommunities = [.. advertisement.Communities.Where(c => c.Kind == BgpCommunityKind.Large).Select(c => new BgpLargeCommunity(c.First, c.Second, c.Third))],
+                            Communities = [.. advertisement.Communities.Where(c => c.Kind == BgpCommunityKind.Standard).Select(c => new BareLb.Bgp.BgpCommunity(c.StandardValue)).Distinct().Order()],
+                            LargeCommunities = [.. advertisement.Communities.Where(c => c.Kind == BgpCommunityKind.Large).Select(c => new BgpLargeCommunity(c.First, c.Second, c.Third)).Distinct().Order()],
                             LocalPreference = peer.IsInternal && advertisement.LocalPref > 0 ? advertisement.LocalPref : null,
                         };
                         // Several advertisements for one prefix: one route carrying all their communities.
@@ -87,29 +105,27 @@ public static class BgpPlanner
             }
         }
 
-        var plans = new List<BgpPeerPlan>();
-        foreach (var peer in peers)
-        {
-            if (SessionOptions(peer, node, input) is { } options)
-            {
-                plans.Add(new BgpPeerPlan(peer.Name, options, [.. routes[peer.Name].Values.OrderBy(r => r.Prefix.ToString(), StringComparer.Ordinal)]));
-            }
-            else
-            {
-                problems?.Add($"BGPPeer {peer.Name}: {Unsupported(peer, node)}");
-            }
-        }
+        var plans = sessions
+            .Select(s => new BgpPeerPlan(s.Peer.Name, s.Options, [.. routes[s.Peer.Name].Values.OrderBy(r => r.Prefix.ToString(), StringComparer.Ordinal)]))
+            .ToList();
         return new BgpPlan(plans, peersByService.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)[.. kv.Value], StringComparer.Ordinal));
     }
 
-    /// <summary>The session for a peer, or null when this node cannot have it (see <see cref="Unsupported"/>).</summary>
-    private static BgpSessionOptions? SessionOptions(BgpPeerConfig peer, NodeInfo node, BgpPlanInput input)
+    /// <summary>The session for a peer, or null with the reason when this node cannot have it.</summary>
+    private static BgpSessionOptions? SessionOptions(BgpPeerConfig peer, NodeInfo node, BgpPlanInput input, out string? problem)
     {
-        if (Unsupported(peer, node) is not null)
+        problem = Unsupported(peer, node);
+        if (problem is not null)
         {
             return null;
         }
-        var password = peer.Password ?? (peer.PasswordSecret is { } secret ? input.Password(secret) : null);
+        var password = peer.Password;
+        if (peer.PasswordSecret is { } secret && (password = input.Password(secret)) is null)
+        {
+            // As MetalLB: no session rather than one without the authentication the peer asked for.
+            problem = $"no \"password\" in Secret {secret.Namespace}/{secret.Name} (spec.passwordSecret); the session waits for it";
+            return null;
+        }
         var nextHop4 = peer.SourceAddress is { AddressFamily: AddressFamily.InterNetwork } s4 ? s4 : node.Addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork);
         var nextHop6 = peer.SourceAddress is { AddressFamily: AddressFamily.InterNetworkV6 } s6 ? s6 : node.Addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetworkV6);
         return new BgpSessionOptions
@@ -137,7 +153,8 @@ public static class BgpPlanner
         peer.Address is null ? "unnumbered peers (spec.interface) are not supported; set spec.peerAddress"
         : peer.PeerAsn is null ? "spec.dynamicASN is not supported; set spec.peerASN"
         : peer.Vrf is { Length: > 0 } ? "spec.vrf is not supported"
-        : peer.RouterId is null && !node.Addresses.Any(a => a.AddressFamily == AddressFamily.InterNetwork)
+        : peer.RouterId is null && peer.SourceAddress?.AddressFamily != AddressFamily.InterNetwork
+            && !node.Addresses.Any(a => a.AddressFamily == AddressFamily.InterNetwork)
             ? "the node has no IPv4 address to use as BGP identifier; set spec.routerID"
         : null;
 

@@ -36,9 +36,16 @@ public sealed partial class AnnouncementStatusWriter<T>(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     private readonly SemaphoreSlim _signal = new(0, 1);
+    // One pass or RemoveAllAsync at a time, so a pass that read the old desired state cannot write after RemoveAllAsync.
+    private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly object _gate = new();
     private IReadOnlyDictionary<string, StatusEntry> _desired = new Dictionary<string, StatusEntry>();
     private IReadOnlySet<string> _deadNodes = new HashSet<string>();
+    // Until the speaker has said what it announces, nothing is known to be stale: the statuses of a previous run stay
+    // (HasOwnStatuses tells the speaker it restarted).
+    private bool _desiredKnown;
+    // Our last status write per object: the version it was based on and the status written. Only passes touch it.
+    private readonly Dictionary<string, (string? Before, JsonObject Status)> _written = new(StringComparer.Ordinal);
 
     /// <summary>Sets what this node announces, and which other nodes are known dead (their statuses for our Services go).</summary>
     public void SetDesired(IEnumerable<StatusEntry> entries, IReadOnlySet<string> deadNodes)
@@ -47,6 +54,7 @@ public sealed partial class AnnouncementStatusWriter<T>(
         {
             _desired = entries.ToDictionary(e => NameFor(prefix, node, e.ServiceNamespace, e.ServiceName));
             _deadNodes = deadNodes;
+            _desiredKnown = true;
         }
         Signal();
     }
@@ -89,21 +97,56 @@ public sealed partial class AnnouncementStatusWriter<T>(
         }
     }
 
-    /// <summary>Deletes every status this node wrote (graceful stop): the next owner writes its own.</summary>
+    /// <summary>
+    /// Deletes every status this node wrote (graceful stop): the next owner writes its own. From then on this node
+    /// announces nothing as far as the writer knows, so a pass still running (woken by these deletions) does not
+    /// write them again.
+    /// </summary>
     public async Task RemoveAllAsync(CancellationToken ct)
     {
-        foreach (var existing in informer.List().Where(s => s.Metadata.LabelsOrEmpty().GetValueOrDefault(StatusLabels.Node) == node))
+        lock (_gate)
         {
-            await DeleteAsync(existing.Metadata.Name, ct).ConfigureAwait(false);
+            _desired = new Dictionary<string, StatusEntry>();
+            _deadNodes = new HashSet<string>();
+            _desiredKnown = true;
+        }
+        await _writing.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            foreach (var existing in informer.List().Where(s => s.Metadata.LabelsOrEmpty().GetValueOrDefault(StatusLabels.Node) == node))
+            {
+                await DeleteAsync(existing.Metadata.Name, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writing.Release();
         }
     }
 
     private async Task ReconcileAsync(CancellationToken ct)
     {
+        await _writing.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await ReconcileOnceAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    private async Task ReconcileOnceAsync(CancellationToken ct)
+    {
         IReadOnlyDictionary<string, StatusEntry> desired;
         IReadOnlySet<string> dead;
         lock (_gate)
         {
+            if (!_desiredKnown)
+            {
+                return;
+            }
             desired = _desired;
             dead = _deadNodes;
         }
@@ -116,10 +159,14 @@ public sealed partial class AnnouncementStatusWriter<T>(
             {
                 await CreateAsync(name, entry, ct).ConfigureAwait(false);
             }
-            else if (!JsonNode.DeepEquals(JsonNode.Parse(KubernetesJson.Serialize(statusOf(current))), entry.Status))
+            else if (!SameStatus(statusOf(current), entry.Status) && !CacheBehindOwnWrite(name, current, entry))
             {
-                await PatchStatusAsync(name, entry, ct).ConfigureAwait(false);
+                await PatchStatusAsync(name, entry, current.Metadata.ResourceVersion, ct).ConfigureAwait(false);
             }
+        }
+        foreach (var name in _written.Keys.Where(n => !desired.ContainsKey(n)).ToList())
+        {
+            _written.Remove(name);
         }
 
         foreach (var (name, status) in existing)
@@ -136,6 +183,17 @@ public sealed partial class AnnouncementStatusWriter<T>(
         }
     }
 
+    // An object without status (just created, or its status write failed) differs from every desired status; the
+    // client's serializer cannot take null.
+    private static bool SameStatus(object? current, JsonObject desired) =>
+        current is not null && JsonNode.DeepEquals(JsonNode.Parse(KubernetesJson.Serialize(current)), desired);
+
+    // The cache still shows the version our last write was based on, and we wrote this very status: the informer has
+    // not caught up with our own write (each create is followed by a pass that sees the object without status).
+    private bool CacheBehindOwnWrite(string name, T current, StatusEntry entry) =>
+        _written.TryGetValue(name, out var written) && written.Before is not null &&
+        written.Before == current.Metadata.ResourceVersion && JsonNode.DeepEquals(written.Status, entry.Status);
+
     private async Task CreateAsync(string name, StatusEntry entry, CancellationToken ct)
     {
         var status = create();
@@ -151,25 +209,31 @@ public sealed partial class AnnouncementStatusWriter<T>(
                 [StatusLabels.ServiceNamespace] = entry.ServiceNamespace,
             },
         };
+        string? created = null;
         try
         {
-            await client.CreateAsync(type, status, ct).ConfigureAwait(false);
+            created = (await client.CreateAsync(type, status, ct).ConfigureAwait(false)).Metadata.ResourceVersion;
         }
         catch (AlreadyExistsException)
         {
             // Created by an earlier run of this speaker that the cache has not shown yet; the status patch settles it.
         }
         // With the status subresource, status in a create is ignored by the API server: it is written separately.
-        await PatchStatusAsync(name, entry, ct).ConfigureAwait(false);
+        await PatchStatusAsync(name, entry, created, ct).ConfigureAwait(false);
     }
 
-    private Task PatchStatusAsync(string name, StatusEntry entry, CancellationToken ct) =>
-        client.PatchAsync(type, ns, name, new JsonObject { ["status"] = entry.Status.DeepClone() }, status: true, ct);
+    private async Task PatchStatusAsync(string name, StatusEntry entry, string? before, CancellationToken ct)
+    {
+        _written.Remove(name);
+        await client.PatchAsync(type, ns, name, new JsonObject { ["status"] = entry.Status.DeepClone() }, status: true, ct).ConfigureAwait(false);
+        _written[name] = (before, (JsonObject)entry.Status.DeepClone());
+    }
 
     private async Task DeleteAsync(string name, CancellationToken ct)
     {
         try
         {
+            _written.Remove(name);
             await client.DeleteAsync(type, ns, name, null, ct).ConfigureAwait(false);
         }
         catch (NotFoundException)

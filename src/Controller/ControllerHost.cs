@@ -1,3 +1,4 @@
+using BareLb.Controller.Configuration;
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Config;
 using BareLb.Kubernetes.Events;
@@ -82,7 +83,17 @@ public sealed partial class ControllerService(
         {
             if (!args.LeaderElect)
             {
-                await new LoadBalancerController(client, options, events, loggerFactory, time).RunAsync(stoppingToken).ConfigureAwait(false);
+                using var reporting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var report = new ConfigStatusReporter(client, options.Namespace, events, loggerFactory, time).RunAsync(reporting.Token);
+                try
+                {
+                    await new LoadBalancerController(client, options, events, loggerFactory, time).RunAsync(stoppingToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await reporting.CancelAsync().ConfigureAwait(false);
+                    await report.ConfigureAwait(false);
+                }
             }
             else
             {

@@ -1,3 +1,4 @@
+using BareLb.Controller.Configuration;
 using BareLb.Kubernetes;
 using BareLb.Kubernetes.Events;
 using BareLb.Kubernetes.LeaderElection;
@@ -46,7 +47,11 @@ public sealed partial class LeaderElectedController(
                     var term = Interlocked.Increment(ref _terms);
                     LogLeading(identity, term);
                     var controller = new LoadBalancerController(client, options, events, loggerFactory, time);
+                    var configuration = new ConfigStatusReporter(client, options.Namespace, events, loggerFactory, time);
                     _current = controller;
+                    // The configuration report rides along; the term ends with the controller (which ends it).
+                    using var reporting = CancellationTokenSource.CreateLinkedTokenSource(leading);
+                    var report = configuration.RunAsync(reporting.Token);
                     try
                     {
                         await controller.RunAsync(leading).ConfigureAwait(false);
@@ -54,6 +59,8 @@ public sealed partial class LeaderElectedController(
                     finally
                     {
                         _current = null;
+                        await reporting.CancelAsync().ConfigureAwait(false);
+                        await report.ConfigureAwait(false);
                     }
                 },
                 OnStoppedLeading = () =>

@@ -184,6 +184,12 @@ public sealed partial class LoadBalancerController
                     {
                         result = SyncResult.Retry(e);
                     }
+                    catch (Exception e) when (ct.IsCancellationRequested && e is not OperationCanceledException)
+                    {
+                        // A request cut short by the stop fails as whatever the transport makes of it; stopping is
+                        // what happened, and the next term starts from the API's state anyway.
+                        throw new OperationCanceledException("stopped during a write", e, ct);
+                    }
                     Apply(item, result);
                 }
                 finally

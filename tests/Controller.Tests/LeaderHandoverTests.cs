@@ -8,49 +8,13 @@ namespace BareLb.Controller.Tests;
 
 public sealed class LeaderHandoverTests
 {
-    private static readonly LeaderElectionOptions FastElection = new()
-    {
-        LeaseDuration = TimeSpan.FromSeconds(3),
-        RenewDeadline = TimeSpan.FromSeconds(2),
-        RetryPeriod = TimeSpan.FromMilliseconds(200),
-    };
-
-    private sealed class Replica(ControllerFixture f, string identity, LeaderElectionOptions? election = null) : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private Task? _run;
-
-        public LeaderElectedController Controller { get; private set; } = null!;
-        public EventRecorder Events { get; private set; } = null!;
-
-        public void Start()
-        {
-            var events = Events = ControllerEvents.CreateRecorder(f.Cluster.Client, identity, NullLogger.Instance);
-            Controller = new LeaderElectedController(f.Cluster.Client, new ControllerOptions { Namespace = SystemNamespace }, events,
-                NullLoggerFactory.Instance, TimeProvider.System, identity, election ?? FastElection);
-            _run = Task.WhenAll(events.RunAsync(_stop.Token), Controller.RunAsync(_stop.Token));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            try
-            {
-                await _run!;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-    }
-
     [Fact]
     public async Task TwoReplicas_LeaderStopsGracefully_StandbyTakesOverWithoutMovingServices()
     {
         await using var f = await StartAsync(startController: false);
         await f.CreatePoolAsync("main", "198.51.100.0/28");
-        var a = new Replica(f, "replica-a");
-        await using var b = new Replica(f, "replica-b");
+        var a = new ControllerReplica(f, "replica-a");
+        await using var b = new ControllerReplica(f, "replica-b");
         a.Start();
         await EventuallyAsync(() => Task.FromResult(a.Controller.Current is not null ? "" : null), "replica-a to lead");
         f.Follow(() => a.Controller.Current, a.Events);
@@ -91,13 +55,13 @@ public sealed class LeaderHandoverTests
         // A crash: the leader stops without giving the Lease back.
         var crashing = new LeaderElectionOptions
         {
-            LeaseDuration = FastElection.LeaseDuration,
-            RenewDeadline = FastElection.RenewDeadline,
-            RetryPeriod = FastElection.RetryPeriod,
+            LeaseDuration = ControllerReplica.FastElection.LeaseDuration,
+            RenewDeadline = ControllerReplica.FastElection.RenewDeadline,
+            RetryPeriod = ControllerReplica.FastElection.RetryPeriod,
             ReleaseOnCancel = false,
         };
-        var a = new Replica(f, "replica-a", crashing);
-        await using var b = new Replica(f, "replica-b");
+        var a = new ControllerReplica(f, "replica-a", crashing);
+        await using var b = new ControllerReplica(f, "replica-b");
         a.Start();
         await EventuallyAsync(() => Task.FromResult(a.Controller.Current is not null ? "" : null), "replica-a to lead");
         f.Follow(() => a.Controller.Current, a.Events);
@@ -115,6 +79,6 @@ public sealed class LeaderHandoverTests
         Assert.Equal(["198.51.100.1"], Ingress(await f.WaitForIngressAsync("after")));
         Assert.Equal(before, Ingress(await f.GetServiceAsync("web")));
         // Never before the lease ran out (judged from when the standby last saw it change), not much after.
-        Assert.InRange(takeover, FastElection.LeaseDuration - FastElection.RetryPeriod * 2, FastElection.LeaseDuration + TimeSpan.FromSeconds(2));
+        Assert.InRange(takeover, ControllerReplica.FastElection.LeaseDuration - ControllerReplica.FastElection.RetryPeriod * 2, ControllerReplica.FastElection.LeaseDuration + TimeSpan.FromSeconds(2));
     }
 }

@@ -52,8 +52,11 @@ public sealed class FailoverTests(LabFixture fixture, ITestOutputHelper output) 
         {
             var owner = await fixture.AnswerAsync(address);
             var node = Lab.Nodes.Single(n => n.Name == owner);
+            var offsets = Lab.Nodes.Where(n => n != node).ToDictionary(n => n, n => n.Speaker!.Log.Length);
+            var killedAt = DateTime.Now;
             var (moved, back, to) = await MeasureAsync(address, 80, owner, () => Lab.KillNodeAsync(node));
-            output.WriteLine($"BareLb trial {trial + 1}: {owner} -> {to}: neighbour entry {moved.TotalMilliseconds:0} ms, served {back.TotalMilliseconds:0} ms");
+            output.WriteLine($"BareLb trial {trial + 1}: {owner} -> {to}: neighbour entry {moved.TotalMilliseconds:0} ms, served {back.TotalMilliseconds:0} ms" +
+                $" (agreed dead after {string.Join(", ", offsets.Select(o => $"{o.Key.Name} {DeadAfter(o.Key.Speaker!.Log[o.Value..], owner, killedAt)}"))})");
             neighbour.Add(moved);
             served.Add(back);
             await Lab.ReviveNodeAsync(node);
@@ -103,6 +106,18 @@ public sealed class FailoverTests(LabFixture fixture, ITestOutputHelper output) 
         Assert.True(FailoverMeter.Percentile(served, 99) < TimeSpan.FromSeconds(1),
             $"p99 of the client's outage is {FailoverMeter.Percentile(served, 99).TotalMilliseconds:0} ms; target under 1 s");
         await fixture.DeleteAsync(ns, "failover");
+    }
+
+    /// <summary>From a speaker's log since the kill: how long after it the survivor declared the owner dead.</summary>
+    private static string DeadAfter(string log, string node, DateTime killedAt)
+    {
+        var line = log.Split('\n').FirstOrDefault(l => l.Contains($"Speaker {node}: Suspect -> Dead", StringComparison.Ordinal) ||
+            l.Contains($"Speaker {node}: Alive -> Dead", StringComparison.Ordinal));
+        if (line is null || line.Length < 12 || !TimeSpan.TryParseExact(line[..12], @"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture, out var at))
+        {
+            return "?";
+        }
+        return $"{(at - killedAt.TimeOfDay).TotalMilliseconds:0} ms";
     }
 
     private static string Row(string what, IReadOnlyList<TimeSpan> values) =>

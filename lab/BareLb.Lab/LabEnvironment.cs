@@ -406,9 +406,16 @@ public sealed class LabEnvironment : IAsyncDisposable
     /// <summary>An HTTP GET from the client namespace on a new connection; the backend answers with its node's name.</summary>
     public async Task<string?> GetAsync(IPAddress address, int port, TimeSpan timeout, CancellationToken ct = default)
     {
-        _clientSockets ??= new NamespaceSockets(ClientNamespace.Name);
-        return await HttpProbe.GetAsync(_clientSockets, address, port, timeout, ct).ConfigureAwait(false);
+        return await HttpProbe.GetAsync(ClientSockets, address, port, timeout, ct).ConfigureAwait(false);
     }
+
+    /// <summary>The blocking form of <see cref="GetAsync"/>, for a measuring thread of its own.</summary>
+    public string? Get(IPAddress address, int port, TimeSpan timeout) => HttpProbe.Get(ClientSockets, address, port, timeout);
+
+    private NamespaceSockets ClientSockets => LazyInitializer.EnsureInitialized(ref _clientSockets, () => new NamespaceSockets(ClientNamespace.Name));
+
+    /// <summary>Follows the client's neighbour table as its kernel changes it: each change is timed when it happens, nothing is polled.</summary>
+    public NeighbourMonitor MonitorClientNeighbours() => new(ClientNamespace.Start("ip", ["-ts", "monitor", "neigh", "dev", "eth0"]));
 
     /// <summary>The node a LAN neighbour's MAC belongs to.</summary>
     public LabNode? NodeByMac(string? mac) => Nodes.FirstOrDefault(n => string.Equals(n.Mac, mac, StringComparison.OrdinalIgnoreCase));

@@ -351,18 +351,19 @@ public sealed partial class MembershipNode : IAsyncDisposable
         {
             return;
         }
-        var aliveChanged = false;
+        // Alive first: whoever hears of a change (a reader of Changes, on another thread, at once) reads Alive next.
+        // Published the other way round, a speaker could plan with a member it was just told is dead, and with no
+        // further change it would never take that member's addresses over.
+        if (changes.Any(c => c.AliveChanged))
+        {
+            Volatile.Write(ref _alive, _protocol.AliveNames().ToFrozenSet(StringComparer.Ordinal));
+        }
         foreach (var change in changes)
         {
-            aliveChanged |= change.AliveChanged;
             LogChange(change);
             _changes.Writer.TryWrite(change);
         }
         changes.Clear();
-        if (aliveChanged)
-        {
-            Volatile.Write(ref _alive, _protocol.AliveNames().ToFrozenSet(StringComparer.Ordinal));
-        }
     }
 
     private void LogChange(MembershipChange change)

@@ -82,6 +82,13 @@ public sealed class LossTests(LabFixture fixture, ITestOutputHelper output)
             .ToList();
         var suspicions = Lab.Nodes.Sum(n => n.Speaker!.Log[logOffsets[n.Name]..].Split('\n').Count(l => l.Contains("-> Suspect", StringComparison.Ordinal)));
         output.WriteLine($"{Duration.TotalSeconds:0} s at 10% loss between {Lab.Nodes.Count} nodes: {suspicions} suspicions (all refuted unless listed), {deaths.Count} deaths, {changes.Count} owner changes");
+        if (deaths.Count > 0 || changes.Count > 0)
+        {
+            foreach (var node in Lab.Nodes)
+            {
+                output.WriteLine($"--- speaker {node.Name} ---\n{LabProcess.Tail(node.Speaker!.Log, 80)}");
+            }
+        }
         Assert.Empty(deaths);
         Assert.Empty(changes);
         for (var i = 0; i < 8; i++)

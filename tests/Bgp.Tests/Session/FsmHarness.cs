@@ -1,5 +1,6 @@
 using System.Net;
 using BareLb.Bgp.Wire;
+using BareLb.TestSupport;
 
 namespace BareLb.Bgp.Tests.Session;
 
@@ -89,19 +90,19 @@ internal sealed class FsmHarness : IBgpSessionOutput
 
     public void Advance(TimeSpan delta)
     {
-        var end = Clock.Now + delta;
+        var end = Clock.Elapsed + delta;
         while (true)
         {
             var deadline = Machine.NextDeadline;
             var at = deadline == long.MaxValue ? TimeSpan.MaxValue : TimeSpan.FromTicks(deadline / 4);
             if (at > end)
             {
-                Clock.Advance(end - Clock.Now);
+                Clock.Advance(end - Clock.Elapsed);
                 return;
             }
-            if (at > Clock.Now)
+            if (at > Clock.Elapsed)
             {
-                Clock.Advance(at - Clock.Now);
+                Clock.Advance(at - Clock.Elapsed);
             }
             Machine.OnTimer();
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using BareLb.Bgp.Transport;
 using BareLb.Bgp.Wire;
+using BareLb.TestSupport;
 
 namespace BareLb.Bgp.Tests.Session;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using BareLb.Bgp.Wire;
+using BareLb.TestSupport;
 using static BareLb.Bgp.Tests.Session.FsmHarness;
 
 namespace BareLb.Bgp.Tests.Session;

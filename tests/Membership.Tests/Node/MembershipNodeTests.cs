@@ -1,6 +1,8 @@
 using System.Net;
 using BareLb.Membership.Tests.Support;
 using BareLb.Membership.Transport;
+using BareLb.TestSupport;
+using Microsoft.Extensions.Logging;
 
 namespace BareLb.Membership.Tests.Node;
 
@@ -42,6 +44,44 @@ public sealed class MembershipNodeTests
         Assert.All(cluster.Nodes.Values, n => Assert.Equal(["a", "b"], n.Alive.Order()));
         Assert.InRange(cluster.Time.GetElapsedTime(killedAt), TimeSpan.FromMilliseconds(175), TimeSpan.FromMilliseconds(350));
         Assert.True(cluster.Nodes.Values.Sum(n => n.Counters.DeathsDeclared) >= 1);
+    }
+
+    [Fact]
+    public async Task Crash_WhenTheDeathIsPublished_AliveAlreadyLeavesTheDeadOut()
+    {
+        // The speaker reads Alive as soon as it hears of a change, on another thread. Found in the lab: Alive was
+        // updated after the change had gone out, a speaker planned with the dead owner still alive, and with no
+        // further change it never took the address over. The log line goes out with the change; what Alive says at
+        // that moment is what a reader woken by the change could see.
+        await using var cluster = new NodeCluster();
+        MembershipNode? a = null;
+        var aliveWhenPublished = new List<string>();
+        var logger = new CallbackLogger(message =>
+        {
+            if (message.Contains("-> Dead", StringComparison.Ordinal))
+            {
+                aliveWhenPublished.Add(string.Join(",", a!.Alive.Order()));
+            }
+        });
+        a = await cluster.StartAsync("a", Abc, logger: logger);
+        await cluster.StartAsync("b", Abc);
+        await cluster.StartAsync("c", Abc);
+        await cluster.StepUntilAsync(() => cluster.Nodes.Values.All(n => n.Alive.SetEquals(Abc)), TimeSpan.FromSeconds(1), "all alive");
+
+        await cluster.KillAsync("c");
+        await cluster.StepUntilAsync(() => !a.Alive.Contains("c"), TimeSpan.FromSeconds(2), "c dead at a");
+
+        Assert.Equal(["a,b"], aliveWhenPublished);
+    }
+
+    private sealed class CallbackLogger(Action<string> onMessage) : ILogger<MembershipNode>
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            onMessage(formatter(state, exception));
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Net;
 using BareLb.Membership.Tests.Support;
+using BareLb.TestSupport;
+using Microsoft.Extensions.Logging;
 
 namespace BareLb.Membership.Tests.Node;
 
@@ -34,9 +36,9 @@ internal sealed class NodeCluster : IAsyncDisposable
 
     public static IEnumerable<Peer> PeersOf(params string[] names) => names.Select(n => new Peer(n, EndPointOf(n)));
 
-    public async Task<MembershipNode> StartAsync(string name, string[] peers, byte[][]? keys = null)
+    public async Task<MembershipNode> StartAsync(string name, string[] peers, byte[][]? keys = null, ILogger<MembershipNode>? logger = null)
     {
-        var node = new MembershipNode(name, keys ?? [Key], Options, Network.Attach(EndPointOf(name)), Time, null, new Random(++_seed));
+        var node = new MembershipNode(name, keys ?? [Key], Options, Network.Attach(EndPointOf(name)), Time, logger, new Random(++_seed));
         node.SetPeers(PeersOf(peers));
         await node.StartAsync(CancellationToken.None);
         Nodes[name] = node;

@@ -22,6 +22,7 @@ public sealed class FakeTimeProvider : TimeProvider
     private readonly DateTimeOffset _start;
     private readonly long _frequency;
     private TimeSpan _elapsed;
+    private TimeSpan _stalled;
     private long _sequence;
 
     public FakeTimeProvider()
@@ -65,7 +66,19 @@ public sealed class FakeTimeProvider : TimeProvider
         lock (_gate)
         {
             // Int128: elapsed ticks times a large frequency overflows long after a few simulated days.
-            return (long)((Int128)_elapsed.Ticks * _frequency / TimeSpan.TicksPerSecond);
+            return (long)((Int128)(_elapsed + _stalled).Ticks * _frequency / TimeSpan.TicksPerSecond);
+        }
+    }
+
+    /// <summary>
+    /// The monotonic clock moves on by <paramref name="pause"/> while no timer fires: what a process sees when it
+    /// was not scheduled for that long (its periodic timer then fires once, late).
+    /// </summary>
+    public void Stall(TimeSpan pause)
+    {
+        lock (_gate)
+        {
+            _stalled += pause;
         }
     }
 

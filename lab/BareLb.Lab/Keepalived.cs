@@ -89,12 +89,17 @@ public sealed class Keepalived(LabEnvironment lab, IPAddress address, TimeSpan a
         }
     }
 
+    /// <summary>
+    /// Stops every instance and removes the virtual address wherever a SIGKILLed master left it: left behind, the
+    /// node's kernel goes on answering ARP for it, and the next comparison (or test) sees two holders.
+    /// </summary>
     public async Task StopAllAsync()
     {
         foreach (var (node, process) in _processes)
         {
             process.Kill();
             await KillVrrpChildrenAsync(node).ConfigureAwait(false);
+            await node.Namespace.ExecAsync("ip", ["addr", "del", $"{Address}/24", "dev", "eth0"]).ConfigureAwait(false);
         }
     }
 }

@@ -179,6 +179,61 @@ public sealed partial class Layer2Tests(LabFixture fixture, ITestOutputHelper ou
     [GeneratedRegex("([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}")]
     private static partial Regex MacPattern();
 
+    /// <summary>
+    /// A node cut off from the LAN while its speaker runs (a partition, not a death): both sides take each other for
+    /// dead and it claims every address for itself. Once it is back, the speakers must agree again, so that every
+    /// address is answered by exactly one node, IPv4 (ARP) and IPv6 (NDP) alike.
+    /// </summary>
+    [NetnsFact]
+    public async Task NodeCutOffWhileItsSpeakerRuns_Rejoins_EveryAddressAnsweredByExactlyOneNode()
+    {
+        var ns = await fixture.NamespaceAsync();
+        await fixture.PoolAsync("cut", "198.51.100.200-198.51.100.211", "2001:db8:100::200-2001:db8:100::20b");
+        await fixture.AdvertisementAsync("cut", "cut");
+        for (var i = 0; i < 12; i++)
+        {
+            await fixture.ServiceAsync(ns, $"c{i}", "cut", family: "Dual");
+        }
+        var addresses = new List<IPAddress>();
+        for (var i = 0; i < 12; i++)
+        {
+            addresses.AddRange(await fixture.AddressesAsync(ns, $"c{i}", count: 2));
+        }
+        var cut = Lab.Nodes[1];
+        var others = Lab.Nodes.Where(n => n != cut).ToList();
+        var offsets = others.ToDictionary(n => n, n => n.Speaker!.Log.Length);
+        await cut.Namespace.IpAsync(default, "link", "set", "eth0", "down");
+        cut.LinkUp = false;
+        await EventuallyAsync(() => Task.FromResult(others.All(n => n.Speaker!.Log[offsets[n]..].Contains($"Speaker {cut.Name}: Suspect -> Dead", StringComparison.Ordinal))),
+            $"the others taking {cut.Name} for dead");
+        // While it is away the cluster moves on: Services go and come (its caches cannot follow), and it has time to
+        // take the others for dead and announce everything it knows.
+        for (var i = 0; i < 4; i++)
+        {
+            await Lab.Client.DeleteAsync(CoreResources.Services, ns, $"c{i}", null, default);
+            await fixture.ServiceAsync(ns, $"d{i}", "cut", family: "Dual");
+        }
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        offsets = others.ToDictionary(n => n, n => n.Speaker!.Log.Length);
+        await cut.Namespace.IpAsync(default, "link", "set", "eth0", "up");
+        cut.LinkUp = true;
+        await EventuallyAsync(() => Task.FromResult(others.All(n => n.Speaker!.Log[offsets[n]..].Contains($"Speaker {cut.Name}: Dead -> Alive", StringComparison.Ordinal))),
+            $"the others seeing {cut.Name} alive again");
+        await Task.Delay(TimeSpan.FromSeconds(5));
+
+        addresses.Clear();
+        foreach (var name in Enumerable.Range(4, 8).Select(i => $"c{i}").Concat(Enumerable.Range(0, 4).Select(i => $"d{i}")))
+        {
+            addresses.AddRange(await fixture.AddressesAsync(ns, name, count: 2));
+        }
+        var scan = await NeighbourScan.ScanAsync(Lab.ClientNamespace.Name, addresses, TimeSpan.FromSeconds(2));
+        var wrong = scan.Where(kv => kv.Value.Count != 1)
+            .Select(kv => $"{kv.Key}: {(kv.Value.Count == 0 ? "nobody" : string.Join(", ", kv.Value.Select(m => Lab.NodeByMac(m)?.Name ?? m)))}")
+            .ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {scan.Count} addresses not answered by exactly one node:\n{string.Join("\n", wrong)}\n{fixture.SpeakerTails()}");
+        await fixture.DeleteAsync(ns, "cut");
+    }
+
     internal static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null, TimeSpan? every = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));

@@ -18,6 +18,12 @@ public sealed class Keepalived(LabEnvironment lab, IPAddress address, TimeSpan a
     {
         var dir = Path.Combine(lab.WorkDirectory, $"keepalived-{node.Name}");
         Directory.CreateDirectory(dir);
+        // A SIGKILLed instance leaves its pid files; once the pid is reused by another process, keepalived takes
+        // itself for running and exits, and the comparison runs with one instance fewer than it shows.
+        foreach (var pidFile in Directory.GetFiles(dir, "*.pid"))
+        {
+            File.Delete(pidFile);
+        }
         var config = Path.Combine(dir, "keepalived.conf");
         var interval = advertInterval.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
         File.WriteAllText(config, $$"""
@@ -51,6 +57,50 @@ public sealed class Keepalived(LabEnvironment lab, IPAddress address, TimeSpan a
         }
     }
 
+    /// <summary>
+    /// The node holding the virtual address, once exactly one does, and the client made to resolve it afresh. Right
+    /// after a start, or with 50 ms adverts, several instances can become master at once and step down again; the
+    /// client's neighbour entry may then point at one that has stepped down (its node still serves the address through
+    /// the lab's redirect), and killing that node would measure nothing. The client's entry is dropped so its next
+    /// packet is resolved by the master's kernel, the only one holding the address.
+    /// </summary>
+    public async Task<LabNode> MasterAsync(TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            if (_processes.FirstOrDefault(p => p.Key.LinkUp && !p.Value.IsRunning) is { Key: { } stopped, Value: { } process })
+            {
+                throw new InvalidOperationException($"keepalived on {stopped.Name} is not running:\n{LabProcess.Tail(process.Log)}");
+            }
+            var holders = new List<LabNode>();
+            foreach (var node in lab.Nodes.Where(n => n.LinkUp))
+            {
+                var text = await node.Namespace.IpAsync(default, "-o", "addr", "show", "dev", "eth0").ConfigureAwait(false);
+                if (text.Contains($" {Address}/", StringComparison.Ordinal))
+                {
+                    holders.Add(node);
+                }
+            }
+            if (holders.Count == 1)
+            {
+                // Held by one for a few adverts: the election is over.
+                await Task.Delay(advertInterval * 4).ConfigureAwait(false);
+                var again = await holders[0].Namespace.IpAsync(default, "-o", "addr", "show", "dev", "eth0").ConfigureAwait(false);
+                if (again.Contains($" {Address}/", StringComparison.Ordinal))
+                {
+                    await lab.ClientNamespace.ExecAsync("ip", ["neigh", "del", Address.ToString(), "dev", "eth0"]).ConfigureAwait(false);
+                    return holders[0];
+                }
+            }
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"keepalived: {holders.Count} nodes hold {Address} after {timeout.TotalSeconds:0} s ({string.Join(", ", holders.Select(h => h.Name))})");
+            }
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Kills the master's keepalived (SIGKILL) and takes its link down; returns the Stopwatch timestamp of its death.</summary>
     public async Task<long> KillAsync(LabNode node)
     {
@@ -68,10 +118,6 @@ public sealed class Keepalived(LabEnvironment lab, IPAddress address, TimeSpan a
         node.LinkUp = true;
         // keepalived removes the address when it stops; a SIGKILLed one leaves it behind on the dead node.
         await node.Namespace.ExecAsync("ip", ["addr", "del", $"{Address}/24", "dev", "eth0"]).ConfigureAwait(false);
-        foreach (var pidFile in Directory.GetFiles(Path.Combine(lab.WorkDirectory, $"keepalived-{node.Name}"), "*.pid"))
-        {
-            File.Delete(pidFile);
-        }
         Start(node);
     }
 

@@ -72,8 +72,9 @@ public sealed class FailoverTests(LabFixture fixture, ITestOutputHelper output) 
                 var times = keepalived[label] = [];
                 for (var trial = 0; trial < keepalivedTrials; trial++)
                 {
+                    var node = await vrrp.MasterAsync(TimeSpan.FromSeconds(30));
                     var owner = await fixture.AnswerAsync(vrrp.Address, LabAddressing.BackendPort, TimeSpan.FromSeconds(30));
-                    var node = Lab.Nodes.Single(n => n.Name == owner);
+                    Assert.Equal(node.Name, owner);
                     var (_, back, to, _) = await MeasureAsync(vrrp.Address, LabAddressing.BackendPort, owner, () => vrrp.KillAsync(node));
                     output.WriteLine($"{label} trial {trial + 1}: {owner} -> {to}: served {back.TotalMilliseconds:0} ms");
                     times.Add(back);

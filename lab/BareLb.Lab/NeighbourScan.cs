@@ -80,8 +80,11 @@ public static class NeighbourScan
             {
                 Record(answers, new IPAddress(frame.Slice(28, 4)), frame.Slice(22, 6));
             }
-            else if (type == 0x86dd && frame.Length >= 14 + 40 + 24 && frame[20] == 58 && frame[54] == 136)
+            else if (type == 0x86dd && frame.Length >= 14 + 40 + 24 && frame[20] == 58 && frame[54] == 136 && (frame[14 + 40 + 4] & 0x40) != 0)
             {
+                // Solicited advertisements only, as only ARP replies above: an unsolicited one is a node announcing
+                // an address it has just taken over, not an answer; counted, a handover during the scan looked like
+                // two nodes answering.
                 // Neighbor Advertisement: the target address, and the target link-layer option if present (else the source MAC).
                 var target = new IPAddress(frame.Slice(14 + 40 + 8, 16));
                 var lladdr = frame.Length >= 14 + 40 + 32 && frame[14 + 40 + 24] == 2 ? frame.Slice(14 + 40 + 26, 6) : frame.Slice(6, 6);

@@ -190,6 +190,31 @@ public sealed class LabFixture : IAsyncLifetime
     public Task PatchAsync(string ns, string name, JsonObject patch) =>
         Lab.Client.PatchAsync(CoreResources.Services, ns, name, patch, status: false, default);
 
+    /// <summary>
+    /// Waits until no speaker has logged a line containing <paramref name="marker"/> for <paramref name="quiet"/>
+    /// (at most <paramref name="limit"/>); returns how long that took.
+    /// </summary>
+    public async Task<TimeSpan> QuietAsync(string marker, TimeSpan quiet, TimeSpan limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var seen = Lab.Nodes.ToDictionary(n => n.Name, n => n.Speaker!.Log.Length);
+        var since = System.Diagnostics.Stopwatch.StartNew();
+        while (since.Elapsed < quiet && clock.Elapsed < limit)
+        {
+            await Task.Delay(200);
+            foreach (var node in Lab.Nodes)
+            {
+                var log = node.Speaker!.Log;
+                if (log[Math.Min(seen[node.Name], log.Length)..].Contains(marker, StringComparison.Ordinal))
+                {
+                    since.Restart();
+                }
+                seen[node.Name] = log.Length;
+            }
+        }
+        return clock.Elapsed;
+    }
+
     public string ControllerTail() => $"--- controller ---\n{LabProcess.Tail(Lab.Controller.Log, 30)}";
 
     public string SpeakerTails() =>

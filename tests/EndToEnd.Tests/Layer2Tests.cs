@@ -107,7 +107,16 @@ public sealed partial class Layer2Tests(LabFixture fixture, ITestOutputHelper ou
             Assert.NotNull(newOwner);
             Assert.NotEqual(owner, newOwner.Name);
             Assert.Equal(newOwner.Name, await fixture.AnswerAsync(address));
+
+            // The owner comes back (a new speaker process) and wins its address back: the interim owner must stop
+            // answering for it, on NDP as on ARP.
+            var offset = newOwner.Speaker!.Log.Length;
             await fixture.ReviveAllAsync();
+            await EventuallyAsync(() => Task.FromResult(newOwner.Speaker!.Log[offset..].Contains($"Stopped announcing {address}", StringComparison.Ordinal)),
+                $"{newOwner.Name} giving {address} back", TimeSpan.FromSeconds(20));
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var scan = await NeighbourScan.ScanAsync(Lab.ClientNamespace.Name, [address], TimeSpan.FromSeconds(2));
+            Assert.Equal([owner], scan[address].Select(m => Lab.NodeByMac(m)?.Name ?? m).Order());
         }
         await fixture.DeleteAsync(ns, "move");
     }

@@ -40,7 +40,8 @@ public sealed class LossTests(LabFixture fixture, ITestOutputHelper output)
         // From a steady cluster: right after the lab starts, three speakers, the controller and the API server JIT and
         // sync on two cores, and a speaker not scheduled for 200 ms is taken for dead, loss or not; that is not what
         // this test measures. Steady: no membership change logged for 3 s.
-        await QuietAsync(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(30));
+        var waited = await fixture.QuietAsync("SpeakerMembership", TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(30));
+        output.WriteLine($"membership quiet for 3 s after {waited.TotalSeconds:0.0} s");
         var logOffsets = Lab.Nodes.ToDictionary(n => n.Name, n => n.Speaker!.Log.Length);
 
         foreach (var node in Lab.Nodes)
@@ -100,26 +101,5 @@ public sealed class LossTests(LabFixture fixture, ITestOutputHelper output)
             Assert.Equal(owners[$"s{i}"], await fixture.AnswerAsync((await fixture.AddressesAsync(ns, $"s{i}")).Single()));
         }
         await fixture.DeleteAsync(ns, "loss");
-    }
-
-    private async Task QuietAsync(TimeSpan quiet, TimeSpan limit)
-    {
-        var clock = Stopwatch.StartNew();
-        var seen = Lab.Nodes.ToDictionary(n => n.Name, n => n.Speaker!.Log.Length);
-        var since = Stopwatch.StartNew();
-        while (since.Elapsed < quiet && clock.Elapsed < limit)
-        {
-            await Task.Delay(200);
-            foreach (var node in Lab.Nodes)
-            {
-                var log = node.Speaker!.Log;
-                if (log[seen[node.Name]..].Contains("SpeakerMembership", StringComparison.Ordinal))
-                {
-                    since.Restart();
-                }
-                seen[node.Name] = log.Length;
-            }
-        }
-        output.WriteLine($"membership quiet for {quiet.TotalSeconds:0} s after {clock.Elapsed.TotalSeconds:0.0} s");
     }
 }

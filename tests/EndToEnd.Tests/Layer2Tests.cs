@@ -114,7 +114,7 @@ public sealed partial class Layer2Tests(LabFixture fixture, ITestOutputHelper ou
             await fixture.ReviveAllAsync();
             await EventuallyAsync(() => Task.FromResult(newOwner.Speaker!.Log[offset..].Contains($"Stopped announcing {address}", StringComparison.Ordinal)),
                 $"{newOwner.Name} giving {address} back", TimeSpan.FromSeconds(20));
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            await fixture.QuietAsync("Layer2Speaker", TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30));
             var scan = await NeighbourScan.ScanAsync(Lab.ClientNamespace.Name, [address], TimeSpan.FromSeconds(2));
             Assert.Equal([owner], scan[address].Select(m => Lab.NodeByMac(m)?.Name ?? m).Order());
         }
@@ -228,7 +228,7 @@ public sealed partial class Layer2Tests(LabFixture fixture, ITestOutputHelper ou
         cut.LinkUp = true;
         await EventuallyAsync(() => Task.FromResult(others.All(n => n.Speaker!.Log[offsets[n]..].Contains($"Speaker {cut.Name}: Dead -> Alive", StringComparison.Ordinal))),
             $"the others seeing {cut.Name} alive again");
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        await fixture.QuietAsync("Layer2Speaker", TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30));
 
         addresses.Clear();
         foreach (var name in Enumerable.Range(4, 8).Select(i => $"c{i}").Concat(Enumerable.Range(0, 4).Select(i => $"d{i}")))
